@@ -1,0 +1,17 @@
+export * from './clock.js';
+export * from './fhir/errors.js';
+export * from './fhir/resource.js';
+export * from './fhir/resource-types.js';
+export * from './identifiers/nhs-number.js';
+export * from './identifiers/ods-code.js';
+export * from './identifiers/systems.js';
+export * from './search/index-rows.js';
+export * from './validation/index.js';
+export * from './search/canonical.js';
+export { extractIndexRows } from './search/extract.js';
+export * from './search/parse.js';
+export * from './search/query.js';
+export * from './search/registry.js';
+export { codePointLength, normaliseSearchText } from './search/text.js';
+export * from './access/compartment.js';
+export * from './access/relationships.js';

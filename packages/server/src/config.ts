@@ -1,0 +1,85 @@
+import { randomBytes } from 'node:crypto';
+import { loadIdentityConfig, type IdentityConfig } from './identity/index.js';
+import type { DatabaseConfig } from './store/open.js';
+
+/** Everything configurable, read once from the environment by `loadConfig`; see README's table. */
+export interface Config {
+  port: number;
+  host: string;
+  database: DatabaseConfig;
+  /** 'demo' seeds the demo directory into an empty database on start; 'none' leaves it empty. */
+  seed: 'demo' | 'none';
+  /** Absolute base URL of the FHIR API as clients see it; derived from each request when unset. */
+  publicBaseUrl?: string;
+  /** Signs paging cursors so clients cannot forge or alter them. */
+  cursorSecret: Buffer;
+  logLevel: string;
+  limits: FhirLimits;
+  /** Embedded identity provider, or an external (CIS2-style) issuer: see docs/identity.md. */
+  identity: IdentityConfig;
+}
+
+export interface FhirLimits {
+  /** Largest request body accepted, in bytes (→ 413). */
+  maxBodyBytes: number;
+  /** Most entries one batch or transaction Bundle may carry (→ 413). */
+  maxBundleEntries: number;
+  /** Deepest JSON nesting accepted in a resource (→ 400 before any other work). */
+  maxDepth: number;
+  /** Page size when `_count` is absent, and the most a client may ask for. */
+  defaultPageSize: number;
+  maxPageSize: number;
+}
+
+export const DEFAULT_LIMITS: FhirLimits = {
+  maxBodyBytes: 16 * 1024 * 1024,
+  maxBundleEntries: 1000,
+  maxDepth: 40,
+  defaultPageSize: 50,
+  maxPageSize: 1000,
+};
+
+type Environment = Record<string, string | undefined>;
+
+/** The absolute base URL clients see: PUBLIC_BASE_URL, or this machine's own address. */
+export function publicBase(config: Pick<Config, 'publicBaseUrl' | 'port'>): string {
+  return config.publicBaseUrl?.replace(/\/fhir$/, '') ?? `http://localhost:${config.port}`;
+}
+
+export function loadConfig(env: Environment = process.env): Config {
+  const publicBaseUrl = env.PUBLIC_BASE_URL?.replace(/\/+$/, '');
+  return {
+    port: integer(env, 'PORT', 8080),
+    host: env.HOST ?? '0.0.0.0',
+    database: env.DATABASE_URL
+      ? { kind: 'postgres', url: env.DATABASE_URL, maxConnections: integer(env, 'DATABASE_POOL_SIZE', 20) }
+      : { kind: 'pglite', dataDir: env.DATA_DIR ?? './data' },
+    seed: oneOf(env, 'SEED', ['demo', 'none'] as const, 'demo'),
+    ...(publicBaseUrl ? { publicBaseUrl } : {}),
+    cursorSecret: env.CURSOR_SECRET ? Buffer.from(env.CURSOR_SECRET, 'utf8') : randomBytes(32),
+    logLevel: env.LOG_LEVEL ?? 'info',
+    identity: loadIdentityConfig(env),
+    limits: {
+      maxBodyBytes: integer(env, 'MAX_BODY_BYTES', DEFAULT_LIMITS.maxBodyBytes),
+      maxBundleEntries: integer(env, 'MAX_BUNDLE_ENTRIES', DEFAULT_LIMITS.maxBundleEntries),
+      maxDepth: integer(env, 'MAX_JSON_DEPTH', DEFAULT_LIMITS.maxDepth),
+      defaultPageSize: integer(env, 'DEFAULT_PAGE_SIZE', DEFAULT_LIMITS.defaultPageSize),
+      maxPageSize: integer(env, 'MAX_PAGE_SIZE', DEFAULT_LIMITS.maxPageSize),
+    },
+  };
+}
+
+function integer(env: Environment, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 0) throw new Error(`${name} must be a whole number, not '${raw}'`);
+  return value;
+}
+
+function oneOf<T extends string>(env: Environment, name: string, allowed: readonly T[], fallback: T): T {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if ((allowed as readonly string[]).includes(raw)) return raw as T;
+  throw new Error(`${name} must be one of ${allowed.join(', ')}, not '${raw}'`);
+}

@@ -1,0 +1,18 @@
+import { ODS_ORGANIZATION_CODE_SYSTEM } from '@carebridge/domain';
+import type { SqlExecutor } from './database.js';
+
+/** The current Organization with an ODS code (through the identifier index), if there is one. */
+export async function organisationByOdsCode(
+  db: SqlExecutor,
+  odsCode: string,
+): Promise<{ organizationId: string } | undefined> {
+  const { rows } = await db.query<{ id: string }>(
+    `select r.id from search_token t join resource r on r.rid = t.rid
+      where t.resource_type = 'Organization' and t.param = 'identifier' and t.system = $1 and t.code = $2
+        and not r.deleted
+      order by r.rid limit 1`,
+    [ODS_ORGANIZATION_CODE_SYSTEM, odsCode],
+  );
+  const row = rows[0];
+  return row ? { organizationId: row.id } : undefined;
+}
