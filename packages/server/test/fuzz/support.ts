@@ -21,7 +21,9 @@ export {
  * JSON), counters for the summary line each test prints, and the fast-check run settings.
  *
  *   FUZZ_RUNS_MULTIPLIER=20   scales every property's number of runs (nightly)
- *   FUZZ_SEED=… FUZZ_PATH=…   replays a failure fast-check reported (seed and path from its message)
+ *   FUZZ_SEED=… FUZZ_PATH=…   replays a failure fast-check reported (seed and path from its message);
+ *                             FUZZ_SEED=random explores new cases (the default seed is fixed, so a CI
+ *                             run is repeatable and a red build always means a change broke something)
  *   FUZZ_SHRINK_SECONDS=30    how long to shrink a failure before reporting the smallest one found
  *   FUZZ_DATABASE=postgres    runs against PostgreSQL instead of PGlite
  *   FUZZ_REPORT_ONLY=1        diagnosis only: a broken response is recorded, not thrown, and each test
@@ -46,14 +48,18 @@ export function runs(base: number): number {
   return Math.max(1, Math.round(base * multiplier));
 }
 
+/** The seed of every CI run; exploring with other seeds is `FUZZ_SEED=random`. */
+const DEFAULT_SEED = 20261121;
+
 /** fast-check parameters; fast-check prints the seed and path of any failure so it can be replayed. */
 export function fuzzParameters<T>(numRuns: number): fc.Parameters<T> {
   const seed = process.env.FUZZ_SEED;
   const path = process.env.FUZZ_PATH;
+  const chosenSeed = seed === 'random' ? undefined : seed !== undefined && seed !== '' ? Number(seed) : DEFAULT_SEED;
   return {
     numRuns,
     includeErrorInReport: true,
-    ...(seed !== undefined && seed !== '' ? { seed: Number(seed) } : {}),
+    ...(chosenSeed === undefined ? {} : { seed: chosenSeed }),
     ...(path !== undefined && path !== '' ? { path } : {}),
   };
 }
@@ -106,8 +112,10 @@ function describePayload(payload: InjectOptions['payload']): string {
  * that breaks the contract fails the property with the request, the response and, for a 5xx, the
  * error the server raised (taken from an onError hook, since the test app logs nothing).
  */
+// A backslash is here too: inject parses the URL as WHATWG does, reading '\\' as '/', so '/\\x' would
+// become the authority '//x' and never reach the server; a client that keeps it sends %5C.
 // eslint-disable-next-line no-control-regex -- control characters are exactly what must be found
-const UNSENDABLE = /[\u0000-\u001f\u007f ]/g;
+const UNSENDABLE = /[\u0000-\u001f\u007f \\]/g;
 
 export class FuzzHarness {
   private counts: FuzzCounts = emptyCounts();
