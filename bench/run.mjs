@@ -46,6 +46,8 @@ const DOCS = join(root, 'docs', 'BENCHMARKS.md');
 const CONNECTIONS = 16;
 /** The server to measure; BENCH_SERVER points elsewhere (another build, or a stub to test the harness). */
 const SERVER_ENTRY = process.env.BENCH_SERVER ?? 'packages/server/dist/main.js';
+/** Server builds a workload may ask for (`server:`); all run the same compiled code. */
+const SERVER_VARIANTS = { standard: SERVER_ENTRY, 'audit-off': 'bench/servers/audit-off.mjs' };
 const DATABASES = ['postgres', 'pglite'];
 
 const FULL = { runs: 3, durationMs: 10_000, warmupMs: 3_000, soakMs: 60_000, starts: 5, preload: 10_000 };
@@ -103,9 +105,11 @@ function selectWorkloads(names) {
   if (names.length === 0) return workloads;
   const wanted = new Set(names);
   for (const workload of workloads) {
-    if (wanted.has(workload.name) && workload.baseline && !wanted.has(workload.baseline)) {
-      console.log(`(adding ${workload.baseline}: the baseline of ${workload.name})`);
-      wanted.add(workload.baseline);
+    if (!wanted.has(workload.name)) continue;
+    const partners = [workload.baseline, ...(workload.goals ?? []).map((goal) => goal.against)];
+    for (const partner of partners.filter((name) => name && !wanted.has(name))) {
+      console.log(`(adding ${partner}: ${workload.name} is measured against it)`);
+      wanted.add(partner);
     }
   }
   return workloads.filter((w) => wanted.has(w.name));
@@ -253,6 +257,7 @@ async function runDatabase(database, selected, settings, options, results) {
   const port = await freePort();
   const profileDir = options.profile ? join(root, '.bench-tmp', 'profiles', results.stamp) : undefined;
   let server;
+  let variant = 'standard';
   const start = async (profileName, withToken = true) => {
     const nodeOptions = profileName
       ? [
@@ -261,7 +266,7 @@ async function runDatabase(database, selected, settings, options, results) {
           `--cpu-prof-name=${database}-${profileName}.cpuprofile`,
         ]
       : [];
-    server = await startServer({ root, entry: SERVER_ENTRY, port, env, nodeOptions });
+    server = await startServer({ root, entry: SERVER_VARIANTS[variant], port, env, nodeOptions });
     ctx.baseUrl = server.baseUrl;
     if (withToken) {
       const token = await accessToken(server.baseUrl, clientSecret);
@@ -364,6 +369,19 @@ async function runDatabase(database, selected, settings, options, results) {
     return run;
   };
 
+  // Switching builds restarts the server (PGlite allows one process per data directory), then warms
+  // up every workload of the batch that runs on the new build, so no build is measured cold.
+  const useVariant = async (wanted, batch) => {
+    if (variant === wanted) return;
+    await stop();
+    variant = wanted;
+    await start();
+    log(`server restarted as the '${wanted}' build`);
+    for (const workload of batch.filter((w) => (w.server ?? 'standard') === wanted)) {
+      await measure(workload, settings.warmupMs, `${workload.name} warm-up`);
+    }
+  };
+
   for (const workload of loadWorkloads) {
     if (workload.check) {
       await workload.check(ctx);
@@ -383,14 +401,17 @@ async function runDatabase(database, selected, settings, options, results) {
     const profiled = options.profile && batch[0].kind === 'http' ? batch[0].name : undefined;
     if (profiled) {
       await stop();
+      variant = batch[0].server ?? 'standard';
       await start(profiled);
     }
     for (const workload of batch) {
       phase.workloads[workload.name] = { runs: [] };
+      await useVariant(workload.server ?? 'standard', []);
       await measure(workload, settings.warmupMs, `${workload.name} warm-up`);
     }
     for (let round = 1; round <= settings.runs; round++) {
       for (const workload of batch) {
+        await useVariant(workload.server ?? 'standard', batch);
         phase.workloads[workload.name].runs.push(
           await measure(workload, settings.durationMs, `${workload.name} run ${round}/${settings.runs}`),
         );
@@ -398,9 +419,11 @@ async function runDatabase(database, selected, settings, options, results) {
     }
     if (profiled) {
       await stop();
+      variant = 'standard';
       await start();
     }
   }
+  await useVariant('standard', []);
   for (const entry of Object.values(phase.workloads)) entry.median = medians(entry.runs);
 
   const soak = selected.find((w) => w.kind === 'soak');

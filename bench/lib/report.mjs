@@ -37,6 +37,22 @@ function goalRows(results) {
     ]);
   }
   for (const [database, phase] of Object.entries(results.databases)) {
+    for (const workload of workloads.filter((w) => w.kind === 'http' && w.goals)) {
+      for (const goal of workload.goals) {
+        const measured = phase.workloads[workload.name]?.median;
+        const against = phase.workloads[goal.against]?.median;
+        if (!measured || !against) continue;
+        const ratio = measured.throughput / against.throughput;
+        rows.push([
+          `${DATABASE_TITLES[database]}: ${goal.label}`,
+          `${percent(ratio)} (${thousands(measured.throughput)} ÷ ${thousands(against.throughput)} req/s)`,
+          `≥ ${percent(goal.atLeast).replace('.0%', '%')}`,
+          verdict(ratio >= goal.atLeast),
+        ]);
+      }
+    }
+  }
+  for (const [database, phase] of Object.entries(results.databases)) {
     if (phase.startup) {
       rows.push([
         `${DATABASE_TITLES[database]}: start to ready (median of ${phase.startup.samples.length})`,

@@ -9,6 +9,10 @@
 //                       'startup' restarts the server on its populated database, timing spawn → ready
 //   baseline, goal      for 'http': the 'pg' workload it is compared with, and the lowest acceptable
 //                       ratio of their median throughputs (PASS/MISS in the report)
+//   goals               for 'http': further goals against other 'http' workloads of the same run,
+//                       [{ against, atLeast, label }], checked on every database
+//   server              for 'http': which server build answers it: 'standard' (default) or
+//                       'audit-off' (bench/servers/audit-off.mjs); the bench restarts between them
 //   compare             for 'http': further 'pg' workloads to show ratios against, without a goal
 //   needs               fixtures prepared once per database before any load: 'patients', 'raw-rows'
 //   check(ctx)          optional, in the orchestrator: one request that must answer correctly first
@@ -23,6 +27,7 @@ import memory from './memory.mjs';
 import rawInsert from './raw-insert.mjs';
 import rawSelect from './raw-select.mjs';
 import read from './read.mjs';
+import readAuditOff from './read-audit-off.mjs';
 import search from './search.mjs';
 import startup from './startup.mjs';
 
@@ -33,6 +38,7 @@ export const workloads = [
   rawCreateTransaction,
   create,
   read,
+  readAuditOff,
   search,
   memory,
   startup,

@@ -9,6 +9,8 @@ export default {
   kind: 'http',
   baseline: 'raw-select',
   goal: 0.3,
+  // The audit goal: auditing every read (durably, before the answer) costs at most 25%.
+  goals: [{ against: 'read-audit-off', atLeast: 0.75, label: 'read with audit ÷ read with audit off' }],
   needs: ['organisation', 'patients'],
   async check(ctx) {
     const id = ctx.fixtures.patients.ids[0];

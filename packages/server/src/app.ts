@@ -120,6 +120,7 @@ export async function buildApp(config: Config, deps: AppDependencies): Promise<F
     authenticate,
     audit,
     db: deps.db,
+    http: config.http,
     ...(config.publicBaseUrl ? { publicBaseUrl: config.publicBaseUrl } : {}),
   });
   return app;

@@ -17,7 +17,32 @@ export interface Config {
   limits: FhirLimits;
   /** Embedded identity provider, or an external (CIS2-style) issuer: see docs/identity.md. */
   identity: IdentityConfig;
+  /** Per-client request limits and the browser origins allowed to call the API. */
+  http: HttpPolicy;
 }
+
+/**
+ * Requests per minute for one client. A clinician's session (user × app) and a system client are
+ * limited separately, so one busy integration cannot starve the people at their desks. 0 = unlimited.
+ */
+export interface RateLimits {
+  userPerMinute: number;
+  systemPerMinute: number;
+  /** Overrides by OAuth client id (for a known high-volume integration, or to switch one off). */
+  perClient: Readonly<Record<string, number>>;
+}
+
+export interface HttpPolicy {
+  rateLimits: RateLimits;
+  /** Exact origins (scheme://host[:port]) whose browser apps may call /fhir; none = same origin only. */
+  corsOrigins: readonly string[];
+}
+
+export const DEFAULT_RATE_LIMITS: RateLimits = {
+  userPerMinute: 1200,
+  systemPerMinute: 30_000,
+  perClient: {},
+};
 
 export interface FhirLimits {
   /** Largest request body accepted, in bytes (→ 413). */
@@ -59,6 +84,14 @@ export function loadConfig(env: Environment = process.env): Config {
     cursorSecret: env.CURSOR_SECRET ? Buffer.from(env.CURSOR_SECRET, 'utf8') : randomBytes(32),
     logLevel: env.LOG_LEVEL ?? 'info',
     identity: loadIdentityConfig(env),
+    http: {
+      rateLimits: {
+        userPerMinute: integer(env, 'RATE_LIMIT_USER_PER_MINUTE', DEFAULT_RATE_LIMITS.userPerMinute),
+        systemPerMinute: integer(env, 'RATE_LIMIT_SYSTEM_PER_MINUTE', DEFAULT_RATE_LIMITS.systemPerMinute),
+        perClient: perClientLimits(env.RATE_LIMIT_CLIENTS),
+      },
+      corsOrigins: corsOrigins(env.CORS_ORIGINS),
+    },
     limits: {
       maxBodyBytes: integer(env, 'MAX_BODY_BYTES', DEFAULT_LIMITS.maxBodyBytes),
       maxBundleEntries: integer(env, 'MAX_BUNDLE_ENTRIES', DEFAULT_LIMITS.maxBundleEntries),
@@ -75,6 +108,45 @@ function integer(env: Environment, name: string, fallback: number): number {
   const value = Number(raw);
   if (!Number.isInteger(value) || value < 0) throw new Error(`${name} must be a whole number, not '${raw}'`);
   return value;
+}
+
+/** RATE_LIMIT_CLIENTS: a JSON object of client id → requests per minute, e.g. {"gp-system": 60000}. */
+function perClientLimits(raw: string | undefined): Record<string, number> {
+  if (raw === undefined || raw.trim() === '') return {};
+  const failure = `RATE_LIMIT_CLIENTS must be a JSON object of client id to a whole number per minute, not '${raw}'`;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    throw new Error(failure);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error(failure);
+  const limits: Record<string, number> = {};
+  for (const [clientId, value] of Object.entries(parsed)) {
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) throw new Error(failure);
+    limits[clientId] = value;
+  }
+  return limits;
+}
+
+/** CORS_ORIGINS: comma-separated exact origins; a wildcard is refused (patient data). */
+function corsOrigins(raw: string | undefined): string[] {
+  if (raw === undefined || raw.trim() === '') return [];
+  return raw.split(',').map((entry) => {
+    const origin = entry.trim();
+    let parsed: URL | undefined;
+    try {
+      parsed = new URL(origin);
+    } catch {
+      parsed = undefined;
+    }
+    if (parsed === undefined || parsed.origin !== origin || !/^https?:$/.test(parsed.protocol)) {
+      throw new Error(
+        `CORS_ORIGINS entries must be exact origins such as https://app.example.nhs.uk, not '${origin}'`,
+      );
+    }
+    return origin;
+  });
 }
 
 function oneOf<T extends string>(env: Environment, name: string, allowed: readonly T[], fallback: T): T {

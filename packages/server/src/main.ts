@@ -1,61 +1,6 @@
-import { performance } from 'node:perf_hooks';
-import { warmUpValidation } from '@carebridge/domain';
-import { buildApp } from './app.js';
-import { loadConfig } from './config.js';
-import { seedDemoAccounts } from './identity/index.js';
-import { seedDemoDirectoryIfEmpty } from './seed/seed.js';
-import { openDatabase, refreshStatistics } from './store/open.js';
+import { runServer } from './start.js';
 
-/** `npm start`: open (and migrate) the database, seed demo data on first start, then listen. */
-async function main(): Promise<void> {
-  const startedAt = performance.now();
-  const config = loadConfig();
-  const db = await openDatabase(config.database);
-  const app = await buildApp(config, { db });
-  if (config.seed === 'demo') {
-    if (await seedDemoDirectoryIfEmpty(app, db)) {
-      app.log.info('Seeded the demo directory (organisations, staff and 200 synthetic patients)');
-    }
-    if (config.identity.mode === 'embedded') await seedDemoAccounts(db);
-  }
-  await refreshStatistics(db);
-  if (db.kind === 'pglite') {
-    const statistics = setInterval(() => void refreshStatistics(db).catch(() => {}), 5 * 60_000);
-    statistics.unref();
-    app.addHook('onClose', async () => clearInterval(statistics));
-  }
-  const address = await app.listen({ port: config.port, host: config.host });
-  const database =
-    db.kind === 'postgres'
-      ? 'PostgreSQL'
-      : `PGlite in ${config.database.kind === 'pglite' ? config.database.dataDir : 'memory'} (not crash-durable: not for production)`;
-  app.log.info(
-    { readyMs: Math.round(performance.now() - startedAt), address },
-    `Carebridge ready at ${address} (FHIR at ${address}/fhir, database: ${database})`,
-  );
-
-  // Compile the validators of the busiest types once the server is answering, so that the first
-  // clinical write does not pay for it and readiness is not delayed by it.
-  setImmediate(() =>
-    warmUpValidation(['Patient', 'Observation', 'DocumentReference', 'Composition', 'Task', 'Bundle']),
-  );
-
-  let stopping = false;
-  const stop = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    app.log.info(`${signal} received: finishing in-flight requests, then stopping`);
-    const force = setTimeout(() => process.exit(1), 15_000);
-    force.unref();
-    await app.close();
-    await db.close();
-    process.exit(0);
-  };
-  process.on('SIGTERM', () => void stop('SIGTERM'));
-  process.on('SIGINT', () => void stop('SIGINT'));
-}
-
-main().catch((error: unknown) => {
+runServer().catch((error: unknown) => {
   console.error('Carebridge failed to start:', error);
   process.exit(1);
 });

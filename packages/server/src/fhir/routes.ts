@@ -4,6 +4,9 @@ import { FhirError, fhirError, findNestingTooDeep } from '@carebridge/domain';
 import type { AccessControl } from '../access/access-control.js';
 import type { Principal } from '../access/principal.js';
 import type { AuditEntry } from '../audit/audit-entry.js';
+import type { HttpPolicy } from '../config.js';
+import { installCors } from '../ops/cors.js';
+import { installRateLimits } from '../ops/rate-limits.js';
 import type { Database } from '../store/database.js';
 import type { FhirInteractions } from './interactions.js';
 import {
@@ -42,6 +45,7 @@ export interface FhirRouteOptions {
   authenticate: Authenticator;
   audit: AuditRecorder;
   db: Database;
+  http: HttpPolicy;
   publicBaseUrl?: string;
 }
 
@@ -62,6 +66,34 @@ const ANONYMOUS: Principal = {
  * once its audit entries are durable — on success and on failure alike.
  */
 export async function fhirRoutes(app: FastifyInstance, options: FhirRouteOptions): Promise<void> {
+  // Each request's credentials are verified once: by the rate limiter, which needs to know the
+  // client, and then reused by the route.
+  const principals = new WeakMap<FastifyRequest, Promise<Principal>>();
+  const principalOf = (request: FastifyRequest): Promise<Principal> => {
+    let principal = principals.get(request);
+    if (principal === undefined) {
+      principal = isPublic(request) ? Promise.resolve(ANONYMOUS) : options.authenticate(request);
+      principals.set(request, principal);
+    }
+    return principal;
+  };
+  // Requests the route handler took on are audited there; the rest (refused by a parser, the rate
+  // limiter or another hook before the handler ran) are audited here, before the error is answered.
+  const auditedByHandler = new WeakSet<FastifyRequest>();
+  app.addHook('onError', async (request, _reply, error) => {
+    if (auditedByHandler.has(request)) return;
+    const principal = await principalOf(request).catch(() => undefined);
+    try {
+      await recordAll(options.audit, [requestLevelEntry(request, error, principal)]);
+    } catch (auditError) {
+      request.log.error({ err: auditError }, 'a refused request could not be audited');
+    }
+  });
+  await installCors(app, options.http.corsOrigins);
+  await installRateLimits(app, options.http.rateLimits, (request) =>
+    principalOf(request).catch(() => undefined),
+  );
+
   app.removeAllContentTypeParsers();
   app.addContentTypeParser(JSON_MEDIA_TYPES, { parseAs: 'string' }, (_request, body, done) => {
     try {
@@ -83,15 +115,19 @@ export async function fhirRoutes(app: FastifyInstance, options: FhirRouteOptions
 
   const handler = async (request: FastifyRequest, reply: FastifyReply) => {
     const audit: AuditEntry[] = [];
+    auditedByHandler.add(request);
     try {
-      const fhirRequest = await buildRequest(request, options, audit);
+      const fhirRequest = await buildRequest(request, options, audit, await principalOf(request));
       const interaction = routeInteraction(fhirRequest.method, fhirRequest.path);
       request.fhirInteraction = interactionLabel(interaction);
       const response = await options.interactions.handle(fhirRequest, interaction);
       await recordAll(options.audit, audit);
       return send(reply, response);
     } catch (error) {
-      if (audit.length === 0) audit.push(requestLevelEntry(request, error));
+      if (audit.length === 0) {
+        const principal = await principalOf(request).catch(() => undefined);
+        audit.push(requestLevelEntry(request, error, principal));
+      }
       await recordAll(options.audit, audit);
       throw error;
     }
@@ -100,18 +136,23 @@ export async function fhirRoutes(app: FastifyInstance, options: FhirRouteOptions
   app.all('/fhir/*', handler);
 }
 
+/** Only the CapabilityStatement may be read without credentials. */
+function isPublic(request: FastifyRequest): boolean {
+  const path = request.url.split('?')[0]?.replace(/^\/fhir\/?/, '');
+  return path === 'metadata' && (request.method === 'GET' || request.method === 'HEAD');
+}
+
 async function buildRequest(
   request: FastifyRequest,
   options: FhirRouteOptions,
   audit: AuditEntry[],
+  principal: Principal,
 ): Promise<FhirRequest> {
   const url = new URL(request.url, 'http://carebridge.invalid');
   const path = url.pathname.replace(/^\/fhir\/?/, '');
   const query = [...url.searchParams].filter(([name]) => !FORMAT_PARAMETERS.has(name));
   checkResponseFormat(request.headers.accept, url.searchParams.get('_format'));
   const headers = requestHeaders(request);
-  const isPublic = path === 'metadata' && (request.method === 'GET' || request.method === 'HEAD');
-  const principal = isPublic ? ANONYMOUS : await options.authenticate(request);
   const access = await options.access.contextFor(options.db, principal);
   return {
     method: fhirMethod(request.method),
@@ -191,17 +232,22 @@ async function recordAll(recorder: AuditRecorder, entries: AuditEntry[]): Promis
   }
 }
 
-/** For a request refused before any interaction ran (no valid token, malformed request). */
-function requestLevelEntry(request: FastifyRequest, error: unknown): AuditEntry {
+/** For a request refused before any interaction ran (no valid token, malformed request, throttled). */
+function requestLevelEntry(
+  request: FastifyRequest,
+  error: unknown,
+  principal: Principal | undefined,
+): AuditEntry {
   const status = error instanceof FhirError ? error.status : 500;
   return {
     requestId: request.id,
     recordedAt: new Date(),
+    ...(principal === undefined || principal === ANONYMOUS ? {} : { principal }),
     action: 'E',
     interaction: 'request',
     patientIds: [],
     query: request.url,
-    outcome: status === 401 || status === 403 ? 'denied' : 'failed',
+    outcome: status === 401 || status === 403 || status === 429 ? 'denied' : 'failed',
     httpStatus: status,
     purposeOfUse: 'TREAT',
     breakGlass: false,

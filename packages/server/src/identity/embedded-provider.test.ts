@@ -149,6 +149,22 @@ async function postForm(
   return response;
 }
 
+/** Fills in and submits the sign-in form as a browser would: the page's hidden CSRF token goes back with it. */
+async function submitSignIn(
+  interactionUrl: string,
+  fields: { username: string; password: string },
+  jar: CookieJar,
+): Promise<Response> {
+  const page = await (await get(interactionUrl, jar)).text();
+  return postForm(interactionUrl, { ...fields, _csrf: csrfTokenIn(page) }, jar);
+}
+
+function csrfTokenIn(html: string): string {
+  const token = /<input type="hidden" name="_csrf" value="([^"]+)">/.exec(html)?.[1];
+  assert.ok(token, 'the sign-in form carries a CSRF token');
+  return token;
+}
+
 function absolute(base: string, location: string | null): string {
   assert.ok(location, 'expected a redirect');
   return new URL(location, base).toString();
@@ -169,9 +185,7 @@ async function signIn(
   assert.equal(start.status, 303);
   const interactionUrl = absolute(harness.base, start.headers.get('location'));
   assert.match(interactionUrl, /\/auth\/interaction\/[\w-]+$/);
-  const page = await get(interactionUrl, jar);
-  assert.equal(page.status, 200);
-  const signedIn = await postForm(interactionUrl, { username, password: 'demo' }, jar);
+  const signedIn = await submitSignIn(interactionUrl, { username, password: 'demo' }, jar);
   assert.equal(signedIn.status, 303, await signedIn.text());
   // Back to the provider, through any further interaction (consent is granted without a page), to the app.
   let location = absolute(harness.base, signedIn.headers.get('location'));
@@ -457,6 +471,35 @@ for (const kind of testDatabaseKinds()) {
       assert.equal((await json(wrong)).error, 'invalid_grant');
     });
 
+    it("refuses a sign-in form posted without its CSRF token, or with another sign-in's token", async () => {
+      const jar = new CookieJar();
+      const start = await get(authorizeUrl(harness.base, { code_challenge: pkce().challenge }), jar);
+      const interactionUrl = absolute(harness.base, start.headers.get('location'));
+      const page = await get(interactionUrl, jar);
+      const cookie = page.headers.getSetCookie().find((line) => line.startsWith('cb_form='));
+      assert.match(cookie ?? '', /SameSite=Strict/i);
+      assert.match(cookie ?? '', /HttpOnly/i);
+
+      const forged = await postForm(interactionUrl, { username: 'demo-gp', password: 'demo' }, jar);
+      assert.equal(forged.status, 403);
+      assert.match(await forged.text(), /Your sign-in form has expired/);
+
+      // A token from another sign-in in the same browser (same form secret) is bound to that sign-in.
+      const otherStart = await get(authorizeUrl(harness.base, { code_challenge: pkce().challenge }), jar);
+      const otherUrl = absolute(harness.base, otherStart.headers.get('location'));
+      assert.notEqual(otherUrl, interactionUrl);
+      const otherToken = csrfTokenIn(await (await get(otherUrl, jar)).text());
+      const swapped = await postForm(
+        interactionUrl,
+        { username: 'demo-gp', password: 'demo', _csrf: otherToken },
+        jar,
+      );
+      assert.equal(swapped.status, 403);
+
+      const genuine = await submitSignIn(otherUrl, { username: 'demo-gp', password: 'demo' }, jar);
+      assert.equal(genuine.status, 303, 'the real form still signs in');
+    });
+
     it('re-renders the sign-in page with an error summary, "Error:" title and linked field errors', async () => {
       const jar = new CookieJar();
       const start = await get(authorizeUrl(harness.base, { code_challenge: pkce().challenge }), jar);
@@ -474,7 +517,7 @@ for (const kind of testDatabaseKinds()) {
       assert.doesNotMatch(html, /nhsuk-error-summary/);
       assert.match(blank.headers.get('content-security-policy') ?? '', /script-src 'self'/);
 
-      const empty = await postForm(interactionUrl, { username: '', password: '' }, jar);
+      const empty = await submitSignIn(interactionUrl, { username: '', password: '' }, jar);
       assert.equal(empty.status, 400);
       const emptyHtml = await empty.text();
       assert.match(emptyHtml, /<title>Error: Sign in – Carebridge<\/title>/);
@@ -484,7 +527,7 @@ for (const kind of testDatabaseKinds()) {
       assert.match(emptyHtml, /aria-describedby="username-hint username-error"/);
       assert.match(emptyHtml, /<span class="nhsuk-u-visually-hidden">Error: <\/span>Enter your password/);
 
-      const wrong = await postForm(
+      const wrong = await submitSignIn(
         interactionUrl,
         { username: 'demo-gp', password: 'not-the-password' },
         jar,
@@ -495,7 +538,7 @@ for (const kind of testDatabaseKinds()) {
       assert.match(wrongHtml, /value="demo-gp"/, 'the username is kept');
       assert.doesNotMatch(wrongHtml, /not-the-password/, 'the password is never echoed');
 
-      const unknown = await postForm(interactionUrl, { username: 'nobody', password: 'demo' }, jar);
+      const unknown = await submitSignIn(interactionUrl, { username: 'nobody', password: 'demo' }, jar);
       assert.match(
         await unknown.text(),
         /Enter a correct username and password/,
@@ -683,7 +726,7 @@ for (const kind of testDatabaseKinds()) {
       const interactionUrl = absolute(harness.base, start.headers.get('location'));
       const page = await (await get(interactionUrl, jar)).text();
       assert.doesNotMatch(page, /Demo accounts/);
-      const attempt = await postForm(interactionUrl, { username: 'demo-gp', password: 'demo' }, jar);
+      const attempt = await submitSignIn(interactionUrl, { username: 'demo-gp', password: 'demo' }, jar);
       assert.equal(attempt.status, 400);
 
       const pharmacy = (await listDemoSystemClients(harness.database.db)).find(

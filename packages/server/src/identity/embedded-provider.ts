@@ -7,7 +7,7 @@ import Provider, {
   type KoaContextWithOIDC,
   type ResourceServer,
 } from 'oidc-provider';
-import type { JsonWebKey } from 'node:crypto';
+import { createHmac, type JsonWebKey } from 'node:crypto';
 import type { Database } from '../store/database.js';
 import { findAccountBySubject, listDemoSystemClients, type IdentityAccount } from './accounts.js';
 import type { EmbeddedVerifierConfig } from './access-token-verifier.js';
@@ -54,6 +54,11 @@ export interface EmbeddedIdentity {
   readonly provider: Provider;
   readonly signingKeys: SigningKeys;
   readonly demoData: boolean;
+  /**
+   * Keys the sign-in form's CSRF token (derived from the cookie secret, so every process behind a
+   * load balancer accepts a form another process served).
+   */
+  readonly formSecret: string;
   /** The provider's public keys (also served at `<issuer>/jwks`). */
   publicJwks(): { keys: JsonWebKey[] };
   verifierConfig(): EmbeddedVerifierConfig;
@@ -314,6 +319,9 @@ export async function createEmbeddedIdentity(options: EmbeddedIdentityOptions): 
     provider,
     signingKeys,
     demoData,
+    formSecret: createHmac('sha256', cookieKeys[0] ?? '')
+      .update('carebridge sign-in form')
+      .digest('base64url'),
     publicJwks: () => jwks,
     verifierConfig: () => ({ mode: 'embedded', issuer, audience, jwks }),
     smartConfiguration: () =>

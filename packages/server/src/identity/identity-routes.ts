@@ -1,5 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import fastifyCookie from '@fastify/cookie';
+import fastifyCsrf from '@fastify/csrf-protection';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { DEMO_USERS, type DemoUser } from '../seed/demo-directory.js';
 import type { Database } from '../store/database.js';
 import { authenticate, normaliseUsername } from './accounts.js';
@@ -27,6 +29,7 @@ const PAGE_SECURITY_POLICY =
   "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; " +
   "form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 const FORM_BODY_LIMIT = 8 * 1024;
+const CSRF_FIELD = '_csrf';
 const ARTIFACT_CLEANUP_INTERVAL_MS = 10 * 60 * 1000;
 
 export async function embeddedIdentityRoutes(
@@ -48,6 +51,24 @@ export async function embeddedIdentityRoutes(
       { parseAs: 'string', bodyLimit: FORM_BODY_LIMIT },
       (_request, body, done) => done(null, new URLSearchParams(body as string)),
     );
+    // The sign-in form is the one place a browser posts with cookies, so it carries a CSRF token:
+    // its secret in a SameSite=Strict cookie scoped to the form, the token (bound to this sign-in's
+    // interaction id, so one cannot be swapped for another) in a hidden field.
+    await pages.register(fastifyCookie);
+    await pages.register(fastifyCsrf, {
+      cookieKey: 'cb_form',
+      cookieOpts: { path: `${mount}/interaction`, httpOnly: true, sameSite: 'strict', secure: 'auto' },
+      getToken: (request) =>
+        request.body instanceof URLSearchParams ? (request.body.get(CSRF_FIELD) ?? undefined) : undefined,
+      getUserInfo: (request) => (request.params as { uid?: string }).uid ?? '',
+      csrfOpts: { hmacKey: identity.formSecret },
+    });
+    pages.setErrorHandler((error: FastifyError, _request, reply) => {
+      if (error.code === 'FST_CSRF_INVALID_TOKEN' || error.code === 'FST_CSRF_MISSING_SECRET') {
+        return sendHtml(reply, 403, formExpiredPage(assetsPath));
+      }
+      throw error;
+    });
 
     pages.get(`${assetsPath}/*`, async (request, reply) => {
       const name = (request.params as { '*': string })['*'];
@@ -80,12 +101,13 @@ export async function embeddedIdentityRoutes(
           assets: assetsPath,
           formAction: request.url.split('?')[0] ?? request.url,
           clientName: interaction.clientName,
+          csrfToken: reply.generateCsrf({ userInfo: (request.params as { uid: string }).uid }),
           ...(demoAccounts ? { demoAccounts } : {}),
         }),
       );
     });
 
-    pages.post(`${mount}/interaction/:uid`, async (request, reply) => {
+    pages.post(`${mount}/interaction/:uid`, { preHandler: pages.csrfProtection }, async (request, reply) => {
       const interaction = await currentInteraction(identity, request, reply);
       if (interaction === undefined || interaction.prompt !== 'login') return sendExpired(reply, assetsPath);
       const form = request.body instanceof URLSearchParams ? request.body : new URLSearchParams();
@@ -99,6 +121,7 @@ export async function embeddedIdentityRoutes(
             assets: assetsPath,
             formAction: request.url.split('?')[0] ?? request.url,
             clientName: interaction.clientName,
+            csrfToken: reply.generateCsrf({ userInfo: (request.params as { uid: string }).uid }),
             username,
             errors,
             throttled,
@@ -200,6 +223,19 @@ function sendExpired(reply: FastifyReply, assetsPath: string): FastifyReply {
       ],
       true,
     ),
+  );
+}
+
+/** A sign-in form without a valid CSRF token: stale, replayed, or posted from another site. */
+function formExpiredPage(assetsPath: string): string {
+  return messagePage(
+    assetsPath,
+    'Your sign-in form has expired',
+    [
+      'For your security, the sign-in form could not be accepted.',
+      'Go back to the application and sign in again.',
+    ],
+    true,
   );
 }
 

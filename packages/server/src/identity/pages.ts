@@ -76,6 +76,8 @@ export interface SignInPageOptions {
   formAction: string;
   /** Who is asking the user to sign in (the OAuth client's name). */
   clientName: string;
+  /** The form's CSRF token, sent back in a hidden field. */
+  csrfToken: string;
   username?: string;
   errors?: readonly FieldError[];
   /** Demo usernames to list, when demo data is enabled. */
@@ -93,6 +95,7 @@ export function signInPage(options: SignInPageOptions): string {
           <h1>Sign in</h1>
           <p>Sign in to continue to ${escapeHtml(options.clientName)}.</p>
           <form method="post" action="${escapeHtml(options.formAction)}" novalidate>
+            <input type="hidden" name="_csrf" value="${escapeHtml(options.csrfToken)}">
             ${textField({
               id: 'username',
               label: 'Username',

@@ -55,7 +55,8 @@ const DEFAULT_SEED = 20261121;
 export function fuzzParameters<T>(numRuns: number): fc.Parameters<T> {
   const seed = process.env.FUZZ_SEED;
   const path = process.env.FUZZ_PATH;
-  const chosenSeed = seed === 'random' ? undefined : seed !== undefined && seed !== '' ? Number(seed) : DEFAULT_SEED;
+  const chosenSeed =
+    seed === 'random' ? undefined : seed !== undefined && seed !== '' ? Number(seed) : DEFAULT_SEED;
   return {
     numRuns,
     includeErrorInReport: true,

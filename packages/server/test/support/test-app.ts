@@ -1,7 +1,7 @@
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
 import { ManualClock } from '@carebridge/domain';
 import { buildApp } from '../../src/app.js';
-import { DEFAULT_LIMITS, type Config, type FhirLimits } from '../../src/config.js';
+import { DEFAULT_LIMITS, type Config, type FhirLimits, type HttpPolicy } from '../../src/config.js';
 import { loadIdentityConfig } from '../../src/identity/index.js';
 import { createTestDatabase, type TestDatabase, type TestDatabaseKind } from './databases.js';
 import { MemoryAuditRecorder, TestPrincipals } from './principals.js';
@@ -22,7 +22,16 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-export function testConfig(limits: Partial<FhirLimits> = {}): Config {
+/**
+ * Rate limits are off in tests unless a test asks for them: the fuzz and access-matrix suites send
+ * thousands of requests a second as one principal, which is exactly what a limit exists to stop.
+ */
+const UNLIMITED: HttpPolicy = {
+  rateLimits: { userPerMinute: 0, systemPerMinute: 0, perClient: {} },
+  corsOrigins: [],
+};
+
+export function testConfig(limits: Partial<FhirLimits> = {}, http: Partial<HttpPolicy> = {}): Config {
   return {
     port: 0,
     host: '127.0.0.1',
@@ -32,18 +41,20 @@ export function testConfig(limits: Partial<FhirLimits> = {}): Config {
     logLevel: 'silent',
     limits: { ...DEFAULT_LIMITS, ...limits },
     identity: loadIdentityConfig({}),
+    http: { ...UNLIMITED, ...http },
   };
 }
 
 export async function createTestApp(
   kind: TestDatabaseKind,
   limits: Partial<FhirLimits> = {},
+  http: Partial<HttpPolicy> = {},
 ): Promise<TestApp> {
   const database = await createTestDatabase(kind);
   const clock = new ManualClock('2026-03-01T09:00:00.000Z');
   const principals = new TestPrincipals();
   const audit = new MemoryAuditRecorder();
-  const app = await buildApp(testConfig(limits), {
+  const app = await buildApp(testConfig(limits, http), {
     db: database.db,
     clock,
     authenticate: principals.authenticate,
