@@ -15,3 +15,4 @@ export * from './search/registry.js';
 export { codePointLength, normaliseSearchText } from './search/text.js';
 export * from './access/compartment.js';
 export * from './access/relationships.js';
+export * from './exchange/index.js';

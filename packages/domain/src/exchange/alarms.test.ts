@@ -1,0 +1,191 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import {
+  DEFAULT_ALARM_CONFIG,
+  alarmConfig,
+  evaluateAlarms,
+  nextAlarmDueAt,
+  type AlarmSnapshot,
+  type LedgerRowSnapshot,
+} from './alarms.js';
+
+const at = (iso: string): Date => new Date(iso);
+
+function row(overrides: Partial<LedgerRowSnapshot>): LedgerRowSnapshot {
+  return {
+    documentId: 'doc-1',
+    recipient: 'A12345',
+    kind: 'inpatient-discharge',
+    state: 'draft',
+    createdAt: at('2026-03-02T09:00:00Z'),
+    ...overrides,
+  };
+}
+
+const codes = (snapshot: AlarmSnapshot, now: string): string[] =>
+  evaluateAlarms(snapshot, at(now)).map((alarm) => alarm.code);
+
+describe('Ageing alarms', () => {
+  it('raises an unauthorised discharge summary after 24 hours, for the sender', () => {
+    const snapshot = { documents: [row({ state: 'awaiting-authorisation' })] };
+    assert.deepEqual(codes(snapshot, '2026-03-03T08:59:59Z'), []);
+    const [alarm] = evaluateAlarms(snapshot, at('2026-03-03T09:00:00Z'));
+    assert.equal(alarm?.code, 'authorisation-overdue');
+    assert.equal(alarm?.party, 'sender');
+    assert.equal(alarm?.dueAt.toISOString(), '2026-03-03T09:00:00.000Z');
+  });
+
+  it('gives a clinic letter 5 days to be authorised', () => {
+    const snapshot = { documents: [row({ kind: 'outpatient-letter' })] };
+    assert.deepEqual(codes(snapshot, '2026-03-07T08:59:00Z'), []);
+    assert.deepEqual(codes(snapshot, '2026-03-07T09:00:00Z'), ['authorisation-overdue']);
+  });
+
+  it('raises an authorised document not delivered within 15 minutes, for operations', () => {
+    const snapshot = { documents: [row({ state: 'queued', authorisedAt: at('2026-03-02T10:00:00Z') })] };
+    assert.deepEqual(codes(snapshot, '2026-03-02T10:14:59Z'), []);
+    const [alarm] = evaluateAlarms(snapshot, at('2026-03-02T10:15:00Z'));
+    assert.equal(alarm?.code, 'not-delivered');
+    assert.equal(alarm?.party, 'operations');
+  });
+
+  it('raises a delivered letter not filed after 2 working days, skipping the weekend, for the recipient', () => {
+    // Delivered Friday 6 March 2026 16:00 GMT: due Tuesday 10 March 16:00.
+    const snapshot = { documents: [row({ state: 'opened', deliveredAt: at('2026-03-06T16:00:00Z') })] };
+    assert.deepEqual(codes(snapshot, '2026-03-09T16:00:00Z'), []);
+    const [alarm] = evaluateAlarms(snapshot, at('2026-03-10T16:00:00Z'));
+    assert.equal(alarm?.code, 'not-filed');
+    assert.equal(alarm?.party, 'recipient');
+    assert.equal(alarm?.dueAt.toISOString(), '2026-03-10T16:00:00.000Z');
+  });
+
+  it('raises the contractual breach 24 hours after discharge while the summary is undelivered, naming SC11.5', () => {
+    const snapshot = {
+      documents: [
+        row({ state: 'draft', createdAt: at('2026-03-02T09:00:00Z'), eventAt: at('2026-03-01T15:30:00Z') }),
+      ],
+    };
+    const alarms = evaluateAlarms(snapshot, at('2026-03-02T15:30:00Z'));
+    assert.deepEqual(
+      alarms.map((a) => a.code),
+      ['delivery-sla-breached'],
+    );
+    assert.equal(alarms[0]?.severity, 'critical');
+    assert.equal(alarms[0]?.party, 'sender');
+    assert.match(alarms[0]?.message ?? '', /SC11\.5/);
+  });
+
+  it('stops the contractual clock once the document is delivered', () => {
+    const snapshot = {
+      documents: [
+        row({
+          state: 'delivered',
+          deliveredAt: at('2026-03-02T10:00:00Z'),
+          eventAt: at('2026-03-01T15:30:00Z'),
+        }),
+      ],
+    };
+    assert.deepEqual(codes(snapshot, '2026-03-02T16:00:00Z'), []);
+  });
+
+  it('gives a clinic letter 7 days from attendance', () => {
+    const snapshot = {
+      documents: [
+        row({
+          kind: 'outpatient-letter',
+          state: 'queued',
+          authorisedAt: at('2026-03-09T09:00:00Z'),
+          eventAt: at('2026-03-02T10:00:00Z'),
+        }),
+      ],
+    };
+    const due = nextAlarmDueAt(snapshot, DEFAULT_ALARM_CONFIG, at('2026-03-09T09:15:00Z'));
+    assert.equal(due?.toISOString(), '2026-03-09T10:00:00.000Z');
+  });
+
+  it('raises an endpoint that has acknowledged nothing for 30 minutes while messages wait', () => {
+    const endpoint = {
+      endpoint: 'MESH:A12345OT001',
+      pendingMessages: 4,
+      oldestPendingSince: at('2026-03-02T10:00:00Z'),
+      lastAcknowledgementAt: at('2026-03-02T10:10:00Z'),
+    };
+    assert.deepEqual(codes({ endpoints: [endpoint] }, '2026-03-02T10:39:59Z'), []);
+    const [alarm] = evaluateAlarms({ endpoints: [endpoint] }, at('2026-03-02T10:40:00Z'));
+    assert.equal(alarm?.code, 'endpoint-not-acknowledging');
+    assert.equal(alarm?.endpoint, 'MESH:A12345OT001');
+    assert.deepEqual(codes({ endpoints: [{ ...endpoint, pendingMessages: 0 }] }, '2026-03-03T00:00:00Z'), []);
+  });
+
+  it('raises nothing for settled documents', () => {
+    const snapshot = {
+      documents: [
+        row({ state: 'filed', eventAt: at('2026-01-01T00:00:00Z') }),
+        row({ state: 'withdrawn' }),
+        row({ state: 'superseded' }),
+      ],
+    };
+    assert.deepEqual(codes(snapshot, '2027-01-01T00:00:00Z'), []);
+    assert.equal(nextAlarmDueAt(snapshot), undefined);
+  });
+
+  it('orders alarms most severe first', () => {
+    const snapshot = {
+      documents: [
+        row({ documentId: 'unfiled', state: 'delivered', deliveredAt: at('2026-03-02T09:00:00Z') }),
+        row({
+          documentId: 'late',
+          state: 'queued',
+          authorisedAt: at('2026-03-02T09:00:00Z'),
+          eventAt: at('2026-03-01T09:00:00Z'),
+        }),
+      ],
+    };
+    assert.deepEqual(
+      evaluateAlarms(snapshot, at('2026-03-10T00:00:00Z')).map((a) => `${a.documentId}:${a.code}`),
+      ['late:delivery-sla-breached', 'late:not-delivered', 'unfiled:not-filed'],
+    );
+  });
+
+  it('tells the scheduler when the next alarm falls due', () => {
+    const snapshot = {
+      documents: [
+        row({ documentId: 'a', state: 'queued', authorisedAt: at('2026-03-02T10:00:00Z') }),
+        row({ documentId: 'b', state: 'draft', createdAt: at('2026-03-02T09:00:00Z') }),
+      ],
+    };
+    assert.equal(nextAlarmDueAt(snapshot)?.toISOString(), '2026-03-02T10:15:00.000Z');
+    assert.equal(
+      nextAlarmDueAt(snapshot, DEFAULT_ALARM_CONFIG, at('2026-03-02T10:15:00Z'))?.toISOString(),
+      '2026-03-03T09:00:00.000Z',
+    );
+  });
+
+  it('takes configured thresholds and holiday lists instead of the defaults', () => {
+    const config = alarmConfig({
+      notFiled: { amount: 1, unit: 'working-days' },
+      authorisation: { 'inpatient-discharge': { amount: 2, unit: 'hours' } },
+      bankHolidays: ['2026-03-09'],
+    });
+    assert.deepEqual(
+      config.authorisation['outpatient-letter'],
+      DEFAULT_ALARM_CONFIG.authorisation['outpatient-letter'],
+    );
+    const snapshot = {
+      documents: [
+        row({ documentId: 'draft', createdAt: at('2026-03-06T09:00:00Z') }),
+        row({ documentId: 'unfiled', state: 'delivered', deliveredAt: at('2026-03-06T16:00:00Z') }),
+      ],
+    };
+    const alarms = evaluateAlarms(snapshot, at('2026-03-10T16:00:00Z'), config);
+    assert.equal(
+      alarms.find((a) => a.documentId === 'draft')?.dueAt.toISOString(),
+      '2026-03-06T11:00:00.000Z',
+    );
+    // Monday 9 March is a holiday in this list, so one working day after Friday is Tuesday.
+    assert.equal(
+      alarms.find((a) => a.documentId === 'unfiled')?.dueAt.toISOString(),
+      '2026-03-10T16:00:00.000Z',
+    );
+  });
+});

@@ -1,0 +1,269 @@
+import {
+  ENGLAND_AND_WALES_BANK_HOLIDAYS,
+  addDuration,
+  describeDuration,
+  holidaySet,
+  type Duration,
+  type IsoDate,
+} from './calendar.js';
+import { DOCUMENT_DEFINITIONS, DOCUMENT_KINDS, type DocumentKind } from './document-definitions.js';
+import { LEDGER_STATE_OWNERS, type LedgerState, type ResponsibleParty } from './ledger.js';
+
+/**
+ * Ageing alarms: every state a document can sit in has a limit, and passing it tells the party who
+ * must act. The alarms are computed from facts and a clock passed in, so the same function serves the
+ * scheduler, the dashboards and the tests, and "when is the next alarm due" is exact rather than polled.
+ */
+
+export const ALARM_CODES = [
+  'authorisation-overdue',
+  'delivery-sla-breached',
+  'not-delivered',
+  'not-filed',
+  'rejection-unresolved',
+  'endpoint-not-acknowledging',
+] as const;
+
+export type AlarmCode = (typeof ALARM_CODES)[number];
+export type AlarmSeverity = 'warning' | 'urgent' | 'critical';
+
+export interface Alarm {
+  code: AlarmCode;
+  severity: AlarmSeverity;
+  party: Exclude<ResponsibleParty, 'none'>;
+  /** When the limit was passed. */
+  dueAt: Date;
+  message: string;
+  documentId?: string;
+  recipient?: string;
+  endpoint?: string;
+}
+
+/** One ledger row, as alarms need it. Timestamps the row has not reached are left out. */
+export interface LedgerRowSnapshot {
+  documentId: string;
+  recipient: string;
+  kind: DocumentKind;
+  state: LedgerState;
+  /** When the document was first drafted: the authorisation clock. */
+  createdAt: Date;
+  /** When it was authorised (became final). */
+  authorisedAt?: Date;
+  deliveredAt?: Date;
+  /** When it was rejected. */
+  rejectedAt?: Date;
+  /** The discharge or attendance instant the contractual clock runs from (DocumentFacts.eventAt). */
+  eventAt?: Date;
+}
+
+/** A transport endpoint (a MESH mailbox, a GP system) and what it has left unacknowledged. */
+export interface EndpointSnapshot {
+  endpoint: string;
+  pendingMessages: number;
+  /** When the oldest message still waiting for an acknowledgement was sent. */
+  oldestPendingSince?: Date;
+  lastAcknowledgementAt?: Date;
+}
+
+export interface AlarmSnapshot {
+  documents?: readonly LedgerRowSnapshot[];
+  endpoints?: readonly EndpointSnapshot[];
+}
+
+export interface AlarmConfig {
+  /** Draft or awaiting authorisation for longer than this, from creation. */
+  authorisation: Readonly<Record<DocumentKind, Duration>>;
+  /** Contractual delivery limit from the discharge or attendance. */
+  delivery: Readonly<Record<DocumentKind, Duration>>;
+  /** Final or queued but not delivered, from authorisation. */
+  notDelivered: Duration;
+  /** Delivered or opened but not filed, from delivery. */
+  notFiled: Duration;
+  /** Rejected and not yet corrected, re-routed or withdrawn, from rejection. */
+  rejectionUnresolved: Duration;
+  /** An endpoint with pending messages that has acknowledged nothing for this long. */
+  endpointSilence: Duration;
+  bankHolidays: readonly IsoDate[];
+}
+
+const byKind = (pick: (kind: DocumentKind) => Duration): Record<DocumentKind, Duration> =>
+  Object.fromEntries(DOCUMENT_KINDS.map((kind) => [kind, pick(kind)])) as Record<DocumentKind, Duration>;
+
+/** The defaults: the document definitions' SLAs, 15 minutes to deliver, 2 working days to file. */
+export const DEFAULT_ALARM_CONFIG: AlarmConfig = {
+  authorisation: byKind((kind) => DOCUMENT_DEFINITIONS[kind].authorisationSla.duration),
+  delivery: byKind((kind) => DOCUMENT_DEFINITIONS[kind].deliverySla.duration),
+  notDelivered: { amount: 15, unit: 'minutes' },
+  notFiled: { amount: 2, unit: 'working-days' },
+  rejectionUnresolved: { amount: 1, unit: 'working-days' },
+  endpointSilence: { amount: 30, unit: 'minutes' },
+  bankHolidays: ENGLAND_AND_WALES_BANK_HOLIDAYS,
+};
+
+/** The defaults with some limits changed; per-kind maps merge rather than replace. */
+export function alarmConfig(
+  overrides: Partial<Omit<AlarmConfig, 'authorisation' | 'delivery'>> & {
+    authorisation?: Partial<Record<DocumentKind, Duration>>;
+    delivery?: Partial<Record<DocumentKind, Duration>>;
+  } = {},
+): AlarmConfig {
+  return {
+    ...DEFAULT_ALARM_CONFIG,
+    ...overrides,
+    authorisation: { ...DEFAULT_ALARM_CONFIG.authorisation, ...overrides.authorisation },
+    delivery: { ...DEFAULT_ALARM_CONFIG.delivery, ...overrides.delivery },
+  };
+}
+
+const NOT_YET_DELIVERED: ReadonlySet<LedgerState> = new Set([
+  'draft',
+  'awaiting-authorisation',
+  'final',
+  'queued',
+  'rejected',
+]);
+
+/** The party for an alarm on a row: whoever owns its state, operations when nobody does. */
+function ownerOf(state: LedgerState): Exclude<ResponsibleParty, 'none'> {
+  const party = LEDGER_STATE_OWNERS[state].party;
+  return party === 'none' ? 'operations' : party;
+}
+
+/**
+ * Every alarm the snapshot will raise if nothing changes, due now or later. evaluateAlarms and
+ * nextAlarmDueAt are both views of this, so they cannot disagree.
+ */
+export function scheduledAlarms(
+  snapshot: AlarmSnapshot,
+  config: AlarmConfig = DEFAULT_ALARM_CONFIG,
+): Alarm[] {
+  const holidays = holidaySet(config.bankHolidays);
+  const alarms: Alarm[] = [];
+  for (const row of snapshot.documents ?? []) {
+    const title = DOCUMENT_DEFINITIONS[row.kind].title.toLowerCase();
+    const about = { documentId: row.documentId, recipient: row.recipient };
+    const add = (
+      code: AlarmCode,
+      severity: AlarmSeverity,
+      party: Exclude<ResponsibleParty, 'none'>,
+      from: Date,
+      limit: Duration,
+      message: string,
+    ): void => {
+      alarms.push({ code, severity, party, dueAt: addDuration(from, limit, holidays), message, ...about });
+    };
+    const authorisation = config.authorisation[row.kind];
+    switch (row.state) {
+      case 'draft':
+      case 'awaiting-authorisation':
+        add(
+          'authorisation-overdue',
+          'urgent',
+          'sender',
+          row.createdAt,
+          authorisation,
+          `A ${title} has been unauthorised for more than ${describeDuration(authorisation)}.`,
+        );
+        break;
+      case 'final':
+      case 'queued':
+        add(
+          'not-delivered',
+          'urgent',
+          'operations',
+          row.authorisedAt ?? row.createdAt,
+          config.notDelivered,
+          `An authorised ${title} has not been delivered within ${describeDuration(config.notDelivered)}.`,
+        );
+        break;
+      case 'delivered':
+      case 'opened':
+        if (row.deliveredAt) {
+          add(
+            'not-filed',
+            'warning',
+            'recipient',
+            row.deliveredAt,
+            config.notFiled,
+            `A ${title} delivered to ${row.recipient} has not been filed within ${describeDuration(config.notFiled)}.`,
+          );
+        }
+        break;
+      case 'rejected':
+        add(
+          'rejection-unresolved',
+          'urgent',
+          'sender',
+          row.rejectedAt ?? row.createdAt,
+          config.rejectionUnresolved,
+          `A rejected ${title} has not been corrected, re-routed or withdrawn within ${describeDuration(config.rejectionUnresolved)}.`,
+        );
+        break;
+      default:
+        break;
+    }
+    if (row.eventAt && NOT_YET_DELIVERED.has(row.state)) {
+      const limit = config.delivery[row.kind];
+      const clause = DOCUMENT_DEFINITIONS[row.kind].deliverySla.clause;
+      add(
+        'delivery-sla-breached',
+        'critical',
+        ownerOf(row.state),
+        row.eventAt,
+        limit,
+        `A ${title} was not delivered within ${describeDuration(limit)} of the ${
+          DOCUMENT_DEFINITIONS[row.kind].eventDate === 'attendance' ? 'attendance' : 'discharge'
+        }${clause === undefined ? '' : ` (NHS Standard Contract ${clause})`}.`,
+      );
+    }
+  }
+  for (const endpoint of snapshot.endpoints ?? []) {
+    if (endpoint.pendingMessages <= 0 || endpoint.oldestPendingSince === undefined) continue;
+    // Silence counts from the later of the last acknowledgement and the oldest unacknowledged message:
+    // an endpoint with nothing to acknowledge is quiet, not broken.
+    const since = Math.max(
+      endpoint.oldestPendingSince.getTime(),
+      endpoint.lastAcknowledgementAt?.getTime() ?? -Infinity,
+    );
+    alarms.push({
+      code: 'endpoint-not-acknowledging',
+      severity: 'critical',
+      party: 'operations',
+      dueAt: addDuration(new Date(since), config.endpointSilence, holidays),
+      message: `${endpoint.endpoint} has acknowledged nothing for ${describeDuration(config.endpointSilence)} with ${endpoint.pendingMessages} message(s) waiting.`,
+      endpoint: endpoint.endpoint,
+    });
+  }
+  return alarms;
+}
+
+/** The alarms due at `now` (dueAt ≤ now), most severe first, then oldest first. */
+export function evaluateAlarms(
+  snapshot: AlarmSnapshot,
+  now: Date,
+  config: AlarmConfig = DEFAULT_ALARM_CONFIG,
+): Alarm[] {
+  const rank: Record<AlarmSeverity, number> = { critical: 0, urgent: 1, warning: 2 };
+  return scheduledAlarms(snapshot, config)
+    .filter((alarm) => alarm.dueAt.getTime() <= now.getTime())
+    .sort((a, b) => rank[a.severity] - rank[b.severity] || a.dueAt.getTime() - b.dueAt.getTime());
+}
+
+/**
+ * When the scheduler should look again: the earliest alarm due strictly after `after` (pass the
+ * current time), or the earliest of all when `after` is omitted. Undefined when no alarm can fall due
+ * without the snapshot changing.
+ */
+export function nextAlarmDueAt(
+  snapshot: AlarmSnapshot,
+  config: AlarmConfig = DEFAULT_ALARM_CONFIG,
+  after?: Date,
+): Date | undefined {
+  let earliest: number | undefined;
+  for (const alarm of scheduledAlarms(snapshot, config)) {
+    const due = alarm.dueAt.getTime();
+    if (after !== undefined && due <= after.getTime()) continue;
+    if (earliest === undefined || due < earliest) earliest = due;
+  }
+  return earliest === undefined ? undefined : new Date(earliest);
+}
