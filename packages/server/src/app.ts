@@ -30,11 +30,21 @@ import { installMetrics } from './ops/metrics.js';
 import { installSecurityHeaders } from './ops/security-headers.js';
 import type { Database } from './store/database.js';
 import { ResourceStore } from './store/resource-store.js';
+import { createExchange } from './exchange/index.js';
+import {
+  fhirEndpointAdapter,
+  OutboxWorker,
+  registerMailboxRoutes,
+  webhookAdapter,
+  type Outbox,
+} from './transport/index.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
     /** FHIR calls Carebridge makes itself, under an explicit internal principal. */
     fhirClient: InternalFhirClient;
+    /** The transport outbox documents leave through (shared by exchange, the worker and mailboxes). */
+    outbox: Outbox;
   }
 }
 
@@ -91,6 +101,8 @@ export async function buildApp(config: Config, deps: AppDependencies): Promise<F
   const authenticate = deps.authenticate ?? (await configuredAuthentication(app, config, deps.db, clock));
   const access = new AccessControl({ clock });
   const breakGlass = new BreakGlassOperations(new BreakGlass({ clock }));
+  // Document exchange; exchange.outbox is the transport outbox to share with the worker and mailbox routes.
+  const exchange = createExchange({ store, clock, access });
   const interactions = new FhirInteractions({
     db: deps.db,
     store,
@@ -98,6 +110,7 @@ export async function buildApp(config: Config, deps: AppDependencies): Promise<F
     history,
     access,
     breakGlass,
+    exchange: exchange.operations,
     auditEvents: new AuditEvents({ tokens, limits: config.limits }),
     clock,
     limits: config.limits,
@@ -123,7 +136,25 @@ export async function buildApp(config: Config, deps: AppDependencies): Promise<F
     http: config.http,
     ...(config.publicBaseUrl ? { publicBaseUrl: config.publicBaseUrl } : {}),
   });
+  app.decorate('outbox', exchange.outbox);
+  await registerMailboxRoutes(app, { db: deps.db, outbox: exchange.outbox, authenticate, audit });
+  if (config.transport.worker) startOutboxWorker(app, config, deps.db, exchange.outbox);
   return app;
+}
+
+/** Sends what the outbox holds for external recipients, until the app closes. */
+function startOutboxWorker(app: FastifyInstance, config: Config, db: Database, outbox: Outbox): void {
+  const worker = new OutboxWorker({
+    db,
+    outbox,
+    adapters: [
+      fhirEndpointAdapter(),
+      webhookAdapter({ secretFor: (endpointId) => config.transport.webhookSecrets[endpointId] }),
+    ],
+    onError: (error) => app.log.error({ err: error }, 'outbox worker error'),
+  });
+  app.addHook('onReady', async () => worker.start());
+  app.addHook('onClose', async () => worker.stop());
 }
 
 /** The hash-chained audit trail, sealing in the background and flushed when the app closes. */

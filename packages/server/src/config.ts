@@ -19,6 +19,14 @@ export interface Config {
   identity: IdentityConfig;
   /** Per-client request limits and the browser origins allowed to call the API. */
   http: HttpPolicy;
+  transport: TransportConfig;
+}
+
+export interface TransportConfig {
+  /** Run the outbox worker in this process (off for API-only processes in a scaled deployment). */
+  worker: boolean;
+  /** Webhook endpoint id → the secret its payloads are signed with (HMAC-SHA256). */
+  webhookSecrets: Readonly<Record<string, string>>;
 }
 
 /**
@@ -84,6 +92,10 @@ export function loadConfig(env: Environment = process.env): Config {
     cursorSecret: env.CURSOR_SECRET ? Buffer.from(env.CURSOR_SECRET, 'utf8') : randomBytes(32),
     logLevel: env.LOG_LEVEL ?? 'info',
     identity: loadIdentityConfig(env),
+    transport: {
+      worker: oneOf(env, 'OUTBOX_WORKER', ['on', 'off'] as const, 'on') === 'on',
+      webhookSecrets: webhookSecrets(env.WEBHOOK_SECRETS),
+    },
     http: {
       rateLimits: {
         userPerMinute: integer(env, 'RATE_LIMIT_USER_PER_MINUTE', DEFAULT_RATE_LIMITS.userPerMinute),
@@ -127,6 +139,25 @@ function perClientLimits(raw: string | undefined): Record<string, number> {
     limits[clientId] = value;
   }
   return limits;
+}
+
+/** WEBHOOK_SECRETS: a JSON object of webhook endpoint id → signing secret. */
+function webhookSecrets(raw: string | undefined): Record<string, string> {
+  if (raw === undefined || raw.trim() === '') return {};
+  const failure = 'WEBHOOK_SECRETS must be a JSON object of endpoint id to secret (a string)';
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    throw new Error(failure);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error(failure);
+  const secrets: Record<string, string> = {};
+  for (const [endpointId, secret] of Object.entries(parsed)) {
+    if (typeof secret !== 'string' || secret === '') throw new Error(failure);
+    secrets[endpointId] = secret;
+  }
+  return secrets;
 }
 
 /** CORS_ORIGINS: comma-separated exact origins; a wildcard is refused (patient data). */

@@ -173,6 +173,22 @@ export const ERROR_CATALOGUE = {
     type: 'not-supported',
     summary: 'This operation is not supported on this resource type.',
   },
+  'document-conflict': {
+    status: 409,
+    type: 'duplicate',
+    summary:
+      'A document with this id was already received with different content; issue a new id or version.',
+  },
+  'document-not-found': {
+    status: 404,
+    type: 'not-found',
+    summary: 'No exchanged document (or ledger row) with this id is visible to you.',
+  },
+  'ledger-transition-refused': {
+    status: 409,
+    type: 'business-rule',
+    summary: 'The document cannot make that change from the state it is in.',
+  },
   'rate-limited': { status: 429, type: 'throttled', summary: 'Too many requests; try again later.' },
   'service-unavailable': {
     status: 503,

@@ -2,6 +2,7 @@ import type { CapabilityStatement, CapabilityStatementRestResource } from 'fhir/
 import type { Clock } from '@carebridge/domain';
 import { SUPPORTED_RESOURCE_TYPES } from '@carebridge/domain';
 import type { FhirLimits } from '../config.js';
+import { EXCHANGE_OPERATIONS, type ExchangeOperation } from '../exchange/operation-names.js';
 
 export interface SearchParameterSummary {
   name: string;
@@ -53,12 +54,22 @@ export function capabilityStatementJson(
         interaction: [{ code: 'transaction' }, { code: 'batch' }, { code: 'history-system' }],
         operation: [
           { name: 'validate', definition: 'http://hl7.org/fhir/OperationDefinition/Resource-validate' },
+          ...EXCHANGE_OPERATION_CAPABILITIES,
         ],
       },
     ],
   };
   return JSON.stringify(statement);
 }
+
+/** Document exchange (docs/conformance.md, "Document exchange"): system-level operations. */
+const EXCHANGE_OPERATION_CAPABILITIES = (Object.keys(EXCHANGE_OPERATIONS) as ExchangeOperation[]).map(
+  (name) => ({
+    name: name.slice(1),
+    definition: `https://carebridge.dev/fhir/OperationDefinition/${name.slice(1)}`,
+    documentation: `${EXCHANGE_OPERATIONS[name]} [base]/${name}`,
+  }),
+);
 
 function resourceCapability(
   type: CapabilityStatementRestResource['type'],

@@ -21,6 +21,7 @@ const ACTIONS: Record<Interaction['kind'], AuditEntry['action']> = {
   'break-glass-end': 'E',
   'break-glass-reviews': 'R',
   'break-glass-review': 'E',
+  exchange: 'E',
 };
 
 /** The audit entry for one interaction of a request, from its outcome. */
@@ -46,7 +47,7 @@ export function interactionAuditEntry(
       ...(principal.odsCode ? { odsCode: principal.odsCode } : {}),
     },
     action: ACTIONS[interaction.kind],
-    interaction: interaction.kind === 'batch-or-transaction' ? batchKind(request) : interaction.kind,
+    interaction: auditInteractionName(interaction, request),
     ...('resourceType' in interaction ? { resourceType: interaction.resourceType } : {}),
     ...('id' in interaction && interaction.id !== undefined ? { resourceId: interaction.id } : {}),
     patientIds,
@@ -82,4 +83,10 @@ function errorStatus(error: unknown): number {
 function batchKind(request: FhirRequest): string {
   const body = request.body as { type?: unknown } | undefined;
   return body?.type === 'transaction' ? 'transaction' : 'batch';
+}
+
+/** The interaction's name in the audit: the operation for exchange operations ($submit-document, …). */
+function auditInteractionName(interaction: Interaction, request: FhirRequest): string {
+  if (interaction.kind === 'batch-or-transaction') return batchKind(request);
+  return interaction.kind === 'exchange' ? interaction.operation : interaction.kind;
 }

@@ -6,6 +6,7 @@ import type { Database, SqlExecutor } from '../store/database.js';
 import type { ResourceStore } from '../store/resource-store.js';
 import type { AuditEvents } from './audit-events.js';
 import type { BreakGlassOperations } from './break-glass-operations.js';
+import type { ExchangeOperations } from '../exchange/exchange-operations.js';
 import type { HistoryService } from './history.js';
 import { interactionAuditEntry, markRolledBack } from './interaction-audit.js';
 import { applyJsonPatch } from './patch.js';
@@ -29,6 +30,8 @@ export interface InteractionDependencies {
   history: HistoryService;
   access: AccessControl;
   breakGlass: BreakGlassOperations;
+  /** Document exchange ($submit-document, $inbox, …); absent, those operations answer 404. */
+  exchange?: ExchangeOperations;
   auditEvents: AuditEvents;
   clock: Clock;
   limits: FhirLimits;
@@ -157,6 +160,10 @@ export class FhirInteractions {
       case 'break-glass-reviews':
       case 'break-glass-review':
         return this.deps.breakGlass.perform(db, interaction, request);
+      case 'exchange':
+        if (!this.deps.exchange)
+          throw fhirError('operation-not-supported', `${interaction.operation} is not enabled.`);
+        return this.deps.exchange.perform(db, interaction.operation, request);
       case 'batch-or-transaction':
         throw fhirError('invalid-bundle', 'A batch or transaction cannot be nested inside another Bundle.');
     }
@@ -405,6 +412,7 @@ export class FhirInteractions {
  * replayable request must store its answer with its effect.
  */
 function needsTransaction(interaction: Interaction, request: FhirRequest): boolean {
+  if (interaction.kind === 'exchange') return request.method === 'POST';
   if (!WRITE_KINDS.has(interaction.kind)) return false;
   if (request.headers.requestId !== undefined) return true;
   return interaction.kind === 'create' && (request.headers.ifNoneExist ?? '').trim() !== '';
@@ -424,6 +432,7 @@ const TAKES_PARAMETERS: ReadonlySet<Interaction['kind']> = new Set([
   'history-system',
   'history-type',
   'history-instance',
+  'exchange',
 ]);
 
 function refuseParameters(interaction: Interaction, query: Array<[string, string]>): void {

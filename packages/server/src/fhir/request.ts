@@ -1,6 +1,11 @@
 import { fhirError, isSupportedResourceType, isValidFhirId } from '@carebridge/domain';
 import type { AccessContext } from '../access/access-control.js';
 import type { AuditEntry } from '../audit/audit-entry.js';
+import {
+  EXCHANGE_OPERATIONS,
+  isExchangeOperation,
+  type ExchangeOperation,
+} from '../exchange/operation-names.js';
 
 /**
  * A FHIR interaction request, independent of HTTP: the REST routes and each entry of a batch or
@@ -63,7 +68,8 @@ export type Interaction =
   | { kind: 'break-glass'; resourceType: 'Patient'; id: string }
   | { kind: 'break-glass-end'; resourceType: 'Patient'; id: string }
   | { kind: 'break-glass-reviews' }
-  | { kind: 'break-glass-review' };
+  | { kind: 'break-glass-review' }
+  | { kind: 'exchange'; operation: ExchangeOperation };
 
 /** Works out which interaction a method and path ask for, or throws the FhirError that says why not. */
 export function routeInteraction(method: FhirMethod, path: string): Interaction {
@@ -76,6 +82,11 @@ export function routeInteraction(method: FhirMethod, path: string): Interaction 
   if (first === '$break-glass-review' && segments.length === 1) {
     if (get) return { kind: 'break-glass-reviews' };
     if (method === 'POST') return { kind: 'break-glass-review' };
+  }
+  if (segments.length === 1 && isExchangeOperation(first)) {
+    const expected = EXCHANGE_OPERATIONS[first];
+    if (method === expected || (expected === 'GET' && get)) return { kind: 'exchange', operation: first };
+    throw notAllowed(method, `${first} (use ${expected})`);
   }
   const resourceType = checkedType(first);
   if (second === undefined) {

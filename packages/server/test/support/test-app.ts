@@ -42,6 +42,8 @@ export function testConfig(limits: Partial<FhirLimits> = {}, http: Partial<HttpP
     limits: { ...DEFAULT_LIMITS, ...limits },
     identity: loadIdentityConfig({}),
     http: { ...UNLIMITED, ...http },
+    // Tests drive deliveries themselves (runOnce with a manual clock), never a background poller.
+    transport: { worker: false, webhookSecrets: {} },
   };
 }
 
