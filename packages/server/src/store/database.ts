@@ -44,8 +44,9 @@ export class DatabaseUnavailableError extends Error {
 }
 
 /**
- * True when the database could not be reached or went away mid-request (a restart, a network
- * fault), so the request was not applied and the client may retry: answered as 503, not 500.
+ * True when the database could not be reached, went away mid-request (a restart, a network fault)
+ * or gave up on a statement (statement or lock timeout), so the request was not applied and the
+ * client may retry: answered as 503, not 500.
  */
 export function isDatabaseUnavailable(error: unknown): boolean {
   if (error instanceof DatabaseUnavailableError) return true;
@@ -56,6 +57,8 @@ export function isDatabaseUnavailable(error: unknown): boolean {
     code === '57P01' || // admin shutdown
     code === '57P02' || // crash shutdown
     code === '57P03' || // cannot connect now (starting up)
+    code === '57014' || // statement_timeout (or a cancel): rolled back, safe to retry
+    code === '55P03' || // lock_timeout: rolled back, safe to retry
     code === 'ECONNREFUSED' ||
     code === 'ECONNRESET' ||
     code === 'EPIPE' ||
