@@ -9,6 +9,8 @@
 //                                      the top self-time functions; prints only
 //   --runs=N --duration=S --soak=S --starts=N --preload=N   override the settings; prints only
 //   --loadgen=inline                   autocannon in this process instead of a child process
+//   npm run bench -- backlog --letters 32619   the backlog release of a real incident's size (issue 4);
+//                                      its last line is letters=… delivered=… lost=… duplicated=… seconds=…
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -40,6 +42,7 @@ import {
 import { renderReport } from './lib/report.mjs';
 import { median } from './lib/stats.mjs';
 import { workloads } from './workloads/index.mjs';
+import { BACKLOG_CLIENTS, summaryLine } from './workloads/backlog.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const DOCS = join(root, 'docs', 'BENCHMARKS.md');
@@ -54,7 +57,7 @@ const FULL = { runs: 3, durationMs: 10_000, warmupMs: 3_000, soakMs: 60_000, sta
 const QUICK = { runs: 1, durationMs: 3_000, warmupMs: 1_000, soakMs: 10_000, starts: 3, preload: 2_000 };
 
 const USAGE = `usage: npm run bench -- [--quick] [--db=postgres,pglite] [--profile] [--loadgen=process|inline]
-       [--runs=N] [--duration=S] [--soak=S] [--starts=N] [--preload=N] [workload ...]
+       [--runs=N] [--duration=S] [--soak=S] [--starts=N] [--preload=N] [--letters=N] [workload ...]
 workloads: ${workloads.map((w) => w.name).join(', ')}`;
 
 function parseArgs(argv) {
@@ -66,8 +69,11 @@ function parseArgs(argv) {
     names: [],
     overrides: {},
   };
-  for (const arg of argv) {
-    const [flag, value] = arg.split('=', 2);
+  for (let index = 0; index < argv.length; index++) {
+    const arg = argv[index];
+    let [flag, value] = arg.split('=', 2);
+    // `--letters 32619` as well as `--letters=32619` (the form issue 4 gives).
+    if (flag === '--letters' && value === undefined) value = argv[++index];
     const number = () => {
       const parsed = Number(value);
       if (!Number.isFinite(parsed) || parsed <= 0)
@@ -88,6 +94,7 @@ function parseArgs(argv) {
     else if (flag === '--soak') options.overrides.soakMs = number() * 1000;
     else if (flag === '--starts') options.overrides.starts = Math.round(number());
     else if (flag === '--preload') options.overrides.preload = Math.round(number());
+    else if (flag === '--letters') options.overrides.letters = Math.round(number());
     else if (arg === '--help' || arg === '-h') {
       console.log(USAGE);
       process.exit(0);
@@ -119,12 +126,12 @@ const BENCH_CLIENT_ID = 'carebridge-bench';
 const BENCH_SCOPES = 'system/*.cruds';
 
 /** A client-credentials access token for the bench's system client, from the server's own provider. */
-async function accessToken(baseUrl, secret) {
+async function accessToken(baseUrl, secret, clientId = BENCH_CLIENT_ID) {
   const response = await fetch(`${baseUrl}/auth/token`, {
     method: 'POST',
     headers: {
       'content-type': 'application/x-www-form-urlencoded',
-      authorization: `Basic ${Buffer.from(`${BENCH_CLIENT_ID}:${secret}`).toString('base64')}`,
+      authorization: `Basic ${Buffer.from(`${clientId}:${secret}`).toString('base64')}`,
     },
     body: new URLSearchParams({ grant_type: 'client_credentials', scope: BENCH_SCOPES }).toString(),
   });
@@ -216,6 +223,7 @@ async function runDatabase(database, selected, settings, options, results) {
     w.kind === 'pg' ? database === 'postgres' : w.kind === 'http',
   );
   const needsServer = selected.some((w) => w.kind !== 'pg');
+  ctx.backlogLetters = selected.find((w) => w.kind === 'backlog')?.lettersFor(settings);
   const tag = `carebridge_bench_${process.pid}`;
   const clientSecret = randomBytes(24).toString('hex');
   const env = {
@@ -232,6 +240,8 @@ async function runDatabase(database, selected, settings, options, results) {
         odsCode: BENCH_ORGANIZATION.odsCode,
         name: 'Carebridge bench',
       },
+      // The backlog workload's trust (it sends the letters) and practices (they register patients).
+      ...BACKLOG_CLIENTS.map((client) => ({ ...client, secret: clientSecret, allowedScopes: BENCH_SCOPES })),
     ]),
     IDENTITY_ACCESS_TOKEN_TTL: '3600',
   };
@@ -436,6 +446,18 @@ async function runDatabase(database, selected, settings, options, results) {
     );
   }
 
+  const backlog = selected.find((w) => w.kind === 'backlog');
+  if (backlog) {
+    log(`backlog: ${ctx.backlogLetters} letters…`);
+    phase.backlog = await backlog.run(ctx, {
+      log,
+      token: (clientId) => accessToken(server.baseUrl, clientSecret, clientId),
+      stopServer: stop,
+      cliEnv: database === 'postgres' ? { DATABASE_URL: env.DATABASE_URL } : { DATA_DIR: env.DATA_DIR },
+    });
+    log(`backlog: ${summaryLine(phase.backlog)}`);
+  }
+
   const startup = selected.find((w) => w.kind === 'startup');
   if (startup) {
     await stop();
@@ -471,7 +493,12 @@ function medians(runs) {
 async function main() {
   const argv = process.argv.slice(2);
   const options = parseArgs(argv);
-  const settings = { ...(options.quick ? QUICK : FULL), ...options.overrides, connections: CONNECTIONS };
+  const settings = {
+    ...(options.quick ? QUICK : FULL),
+    ...options.overrides,
+    connections: CONNECTIONS,
+    quick: options.quick,
+  };
   const selected = selectWorkloads(options.names);
   const writesDocs = argv.length === 0;
   if (!existsSync(resolve(root, SERVER_ENTRY))) {
@@ -536,6 +563,19 @@ async function main() {
       '(docs/BENCHMARKS.md not rewritten: only a plain `npm run bench` with no arguments writes it)',
     );
   }
+  printBacklogLines(results);
+}
+
+/**
+ * The backlog figures close the output: one line per database, then (last) the line issue 4 asks for,
+ * exactly, for PostgreSQL (the goal's database) or the only database run.
+ */
+function printBacklogLines(results) {
+  const phases = Object.entries(results.databases).filter(([, phase]) => phase.backlog);
+  if (phases.length === 0) return;
+  for (const [database, phase] of phases) console.log(`${database}: ${summaryLine(phase.backlog)}`);
+  const [, last] = phases.find(([database]) => database === 'postgres') ?? phases[0];
+  console.log(summaryLine(last.backlog));
 }
 
 let interrupted = false;

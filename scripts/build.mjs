@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// Compiles the workspaces (tsc -b, incremental: fast when nothing changed) and copies the SQL
-// migrations next to the compiled store, where the server reads them at start.
+// Compiles the workspaces (tsc -b, incremental: fast when nothing changed), copies the SQL
+// migrations next to the compiled store, where the server reads them at start, and builds the web
+// workspace (Vite) into packages/web/dist, which the server serves at `/`.
 import { spawnSync } from 'node:child_process';
 import { cpSync, mkdirSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -17,3 +18,9 @@ mkdirSync(to, { recursive: true });
 for (const file of readdirSync(from).filter((name) => name.endsWith('.sql'))) {
   cpSync(`${from}/${file}`, `${to}/${file}`);
 }
+
+const web = spawnSync(process.execPath, [`${root}scripts/build-web.mjs`, '--if-stale'], {
+  cwd: root,
+  stdio: 'inherit',
+});
+if (web.status !== 0) process.exit(web.status ?? 1);

@@ -4,7 +4,7 @@
 // Each scenario is bounded in operations and time, stops by itself, and ends with ONE line of
 // figures (`fault <scenario> db=<db> key=value …`); this runner repeats every line at the end.
 //
-//   npm run test:faults                      the CI set (a few minutes on 2 cores): PGlite, and
+//   npm run test:faults                      the CI set (5–8 minutes on 2 cores): PGlite, and
 //                                            PostgreSQL when it can be had (else says it skipped)
 //   npm run test:faults -- --long            the longer documented variants (≈ 5 min of faults each)
 //   npm run test:faults -- --db=pglite       only PGlite (postgres: only PostgreSQL; both: insist on both)
@@ -80,7 +80,7 @@ const env = {
 };
 
 // Every scenario has its own timeout; this is the backstop for the whole run.
-const limitMs = (options.long ? 60 : 10) * 60_000;
+const limitMs = (options.long ? 90 : 15) * 60_000;
 console.log(
   `Fault scenarios: ${files.length} file(s), databases ${databases}${options.long ? ', long variants' : ''}, seed ${options.seed ?? 'default'}`,
 );

@@ -7,6 +7,9 @@
 //   npm test -- --db=pglite     storage tests on PGlite only
 //   npm test -- --db=postgres   storage tests on PostgreSQL only (fails if it is not reachable)
 //   npm test -- path/to/x.test.ts ...   only those files
+//
+// After the unit tests, a full run also runs the web workspace's end-to-end tests in Chromium
+// (scripts/run-e2e.mjs), which says plainly when it skips them.
 import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -81,4 +84,6 @@ const result = spawnSync(
   ['--conditions=source', '--import', 'tsx', '--test', '--test-reporter=spec', ...files],
   { cwd: root, env, stdio: 'inherit' },
 );
-process.exit(result.status ?? 1);
+if (result.status !== 0 || explicitFiles.length > 0) process.exit(result.status ?? 1);
+const e2e = spawnSync(process.execPath, [join(root, 'scripts/run-e2e.mjs')], { cwd: root, stdio: 'inherit' });
+process.exit(e2e.status ?? 1);

@@ -7,6 +7,8 @@
 //                       'http'    closed loop with autocannon against the server (every database)
 //                       'soak'    like 'http' for the soak duration, then the server's memory is read
 //                       'startup' restarts the server on its populated database, timing spawn → ready
+//                       'backlog' its own phase after the soak: run(ctx, hooks) ingests and releases a
+//                                 backlog of letters and counts the result from the database (backlog.mjs)
 //   baseline, goal      for 'http': the 'pg' workload it is compared with, and the lowest acceptable
 //                       ratio of their median throughputs (PASS/MISS in the report)
 //   goals               for 'http': further goals against other 'http' workloads of the same run,
@@ -21,7 +23,9 @@
 //                       { operation(client) } (one pg operation), and optionally extra() → JSON that
 //                       comes back with the result
 //   after(ctx, result)  optional, in the orchestrator: takes result.extra (e.g. NHS numbers used up)
+import backlog from './backlog.mjs';
 import create from './create.mjs';
+import { documentPipeline, rawDocument } from './document.mjs';
 import { rawCreateStatement, rawCreateTransaction } from './raw-create.mjs';
 import memory from './memory.mjs';
 import rawInsert from './raw-insert.mjs';
@@ -30,17 +34,23 @@ import read from './read.mjs';
 import readAuditOff from './read-audit-off.mjs';
 import search from './search.mjs';
 import startup from './startup.mjs';
+import { rawTransaction, transaction } from './transaction.mjs';
 
 export const workloads = [
   rawInsert,
   rawSelect,
   rawCreateStatement,
   rawCreateTransaction,
+  rawTransaction,
+  rawDocument,
   create,
+  transaction,
   read,
   readAuditOff,
   search,
+  documentPipeline,
   memory,
+  backlog,
   startup,
 ];
 

@@ -11,7 +11,7 @@ const TEMPLATES = 1000;
  * each operation replays one with a fresh id. Informational: no goal, it shows how much of the gap
  * between `create` and `raw-insert` is database work.
  */
-async function recordCreates(stemStart, count) {
+export async function recordCreates(stemStart, count) {
   let ResourceStore;
   let extractIndexRows;
   try {

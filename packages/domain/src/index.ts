@@ -16,3 +16,4 @@ export { codePointLength, normaliseSearchText } from './search/text.js';
 export * from './access/compartment.js';
 export * from './access/relationships.js';
 export * from './exchange/index.js';
+export * from './requests/index.js';

@@ -23,7 +23,7 @@ import { BreakGlassOperations } from './fhir/break-glass-operations.js';
 import { AccessControl } from './access/access-control.js';
 import { BreakGlass } from './access/break-glass.js';
 import { IndexedSearchService } from './fhir/search-service.js';
-import { installErrorHandling, sendFrameworkError } from './ops/errors.js';
+import { installErrorHandling, sendFrameworkError, answerClientError } from './ops/errors.js';
 import { installHealth } from './ops/health.js';
 import { loggerOptions } from './ops/logging.js';
 import { installMetrics } from './ops/metrics.js';
@@ -31,6 +31,7 @@ import { installSecurityHeaders } from './ops/security-headers.js';
 import type { Database } from './store/database.js';
 import { ResourceStore } from './store/resource-store.js';
 import { createExchange } from './exchange/index.js';
+import { createRequests, type RequestOptions } from './requests/index.js';
 import {
   fhirEndpointAdapter,
   OutboxWorker,
@@ -38,6 +39,7 @@ import {
   webhookAdapter,
   type Outbox,
 } from './transport/index.js';
+import { registerWebApp } from './web/web-app.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -58,6 +60,10 @@ export interface AppDependencies {
   authenticate?: Authenticator;
   /** Where audit entries are made durable before each answer. By default the hash-chained trail. */
   audit?: AuditRecorder;
+  /** Requests' local agreements, GP minutes and alarm limits; the defaults otherwise. */
+  requests?: Partial<RequestOptions>;
+  /** The built web app to serve at `/`; by default packages/web/dist, served only when it exists. */
+  webRoot?: string;
 }
 
 /**
@@ -78,6 +84,7 @@ export async function buildApp(config: Config, deps: AppDependencies): Promise<F
     return503OnClosing: true,
     // Requests Fastify refuses before routing (a malformed URL escape) still get an OperationOutcome.
     frameworkErrors: (error, _request, reply) => sendFrameworkError(error, reply),
+    clientErrorHandler: answerClientError,
   });
   installErrorHandling(app);
   installSecurityHeaders(app);
@@ -102,7 +109,7 @@ export async function buildApp(config: Config, deps: AppDependencies): Promise<F
   const access = new AccessControl({ clock });
   const breakGlass = new BreakGlassOperations(new BreakGlass({ clock }));
   // Document exchange; exchange.outbox is the transport outbox to share with the worker and mailbox routes.
-  const exchange = createExchange({ store, clock, access });
+  const exchange = createExchange({ store, clock, access, db: deps.db });
   const interactions = new FhirInteractions({
     db: deps.db,
     store,
@@ -111,6 +118,7 @@ export async function buildApp(config: Config, deps: AppDependencies): Promise<F
     access,
     breakGlass,
     exchange: exchange.operations,
+    requests: createRequests({ store, clock, access, ...(deps.requests ? { options: deps.requests } : {}) }),
     auditEvents: new AuditEvents({ tokens, limits: config.limits }),
     clock,
     limits: config.limits,
@@ -139,6 +147,8 @@ export async function buildApp(config: Config, deps: AppDependencies): Promise<F
   app.decorate('outbox', exchange.outbox);
   await registerMailboxRoutes(app, { db: deps.db, outbox: exchange.outbox, authenticate, audit });
   if (config.transport.worker) startOutboxWorker(app, config, deps.db, exchange.outbox);
+  // The clinician workspace at `/`, registered last: its catch-all never shadows an API route.
+  registerWebApp(app, deps.webRoot === undefined ? {} : { root: deps.webRoot });
   return app;
 }
 
@@ -151,6 +161,7 @@ function startOutboxWorker(app: FastifyInstance, config: Config, db: Database, o
       fhirEndpointAdapter(),
       webhookAdapter({ secretFor: (endpointId) => config.transport.webhookSecrets[endpointId] }),
     ],
+    ...(config.transport.leaseMs === undefined ? {} : { leaseMs: config.transport.leaseMs }),
     onError: (error) => app.log.error({ err: error }, 'outbox worker error'),
   });
   app.addHook('onReady', async () => worker.start());

@@ -25,6 +25,12 @@ export interface Config {
 export interface TransportConfig {
   /** Run the outbox worker in this process (off for API-only processes in a scaled deployment). */
   worker: boolean;
+  /**
+   * How long a worker's claim on a message is exclusive (OUTBOX_LEASE_MS); the worker's default
+   * (5 minutes) when unset. Keep it well above the HTTP timeout (30 s): a shorter lease lets another
+   * worker send a message that is still in flight (receivers de-duplicate, but it is wasted work).
+   */
+  leaseMs?: number;
   /** Webhook endpoint id → the secret its payloads are signed with (HMAC-SHA256). */
   webhookSecrets: Readonly<Record<string, string>>;
 }
@@ -94,6 +100,7 @@ export function loadConfig(env: Environment = process.env): Config {
     identity: loadIdentityConfig(env),
     transport: {
       worker: oneOf(env, 'OUTBOX_WORKER', ['on', 'off'] as const, 'on') === 'on',
+      ...optionalLeaseMs(env),
       webhookSecrets: webhookSecrets(env.WEBHOOK_SECRETS),
     },
     http: {
@@ -122,29 +129,39 @@ function integer(env: Environment, name: string, fallback: number): number {
   return value;
 }
 
+/** OUTBOX_LEASE_MS, when set: a whole number of milliseconds, at least 1000. */
+function optionalLeaseMs(env: Environment): { leaseMs?: number } {
+  if (env.OUTBOX_LEASE_MS === undefined || env.OUTBOX_LEASE_MS === '') return {};
+  const leaseMs = integer(env, 'OUTBOX_LEASE_MS', 0);
+  if (leaseMs < 1000) throw new Error(`OUTBOX_LEASE_MS must be at least 1000, not '${env.OUTBOX_LEASE_MS}'`);
+  return { leaseMs };
+}
+
 /** RATE_LIMIT_CLIENTS: a JSON object of client id → requests per minute, e.g. {"gp-system": 60000}. */
 function perClientLimits(raw: string | undefined): Record<string, number> {
-  if (raw === undefined || raw.trim() === '') return {};
-  const failure = `RATE_LIMIT_CLIENTS must be a JSON object of client id to a whole number per minute, not '${raw}'`;
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(raw);
-  } catch {
-    throw new Error(failure);
-  }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error(failure);
-  const limits: Record<string, number> = {};
-  for (const [clientId, value] of Object.entries(parsed)) {
-    if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) throw new Error(failure);
-    limits[clientId] = value;
-  }
-  return limits;
+  return jsonMap(
+    raw,
+    (value): value is number => typeof value === 'number' && Number.isInteger(value) && value >= 0,
+    `RATE_LIMIT_CLIENTS must be a JSON object of client id to a whole number per minute, not '${raw}'`,
+  );
 }
 
 /** WEBHOOK_SECRETS: a JSON object of webhook endpoint id → signing secret. */
 function webhookSecrets(raw: string | undefined): Record<string, string> {
+  return jsonMap(
+    raw,
+    (value): value is string => typeof value === 'string' && value !== '',
+    'WEBHOOK_SECRETS must be a JSON object of endpoint id to secret (a string)',
+  );
+}
+
+/** A setting holding a JSON object whose every value passes `isValue`; unset is empty. */
+function jsonMap<T>(
+  raw: string | undefined,
+  isValue: (value: unknown) => value is T,
+  failure: string,
+): Record<string, T> {
   if (raw === undefined || raw.trim() === '') return {};
-  const failure = 'WEBHOOK_SECRETS must be a JSON object of endpoint id to secret (a string)';
   let parsed: unknown;
   try {
     parsed = JSON.parse(raw);
@@ -152,12 +169,9 @@ function webhookSecrets(raw: string | undefined): Record<string, string> {
     throw new Error(failure);
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error(failure);
-  const secrets: Record<string, string> = {};
-  for (const [endpointId, secret] of Object.entries(parsed)) {
-    if (typeof secret !== 'string' || secret === '') throw new Error(failure);
-    secrets[endpointId] = secret;
-  }
-  return secrets;
+  const entries = Object.entries(parsed);
+  if (!entries.every(([, value]) => isValue(value))) throw new Error(failure);
+  return Object.fromEntries(entries) as Record<string, T>;
 }
 
 /** CORS_ORIGINS: comma-separated exact origins; a wildcard is refused (patient data). */

@@ -106,9 +106,17 @@ export class FhirClient {
     private readonly secret: string,
   ) {}
 
+  /**
+   * The server the next request goes to. One server here; a client of several processes behind a
+   * load balancer (RoundRobinClient) picks a different one for each request.
+   */
+  protected pickBase(): string {
+    return this.baseUrl;
+  }
+
   /** A fresh access token from the server's own /auth/token (client credentials). */
   async authenticate(): Promise<void> {
-    const response = await fetch(`${this.baseUrl}/auth/token`, {
+    const response = await fetch(`${this.pickBase()}/auth/token`, {
       method: 'POST',
       headers: {
         'content-type': 'application/x-www-form-urlencoded',
@@ -132,7 +140,7 @@ export class FhirClient {
     timeoutMs = 30_000,
   ): Promise<HttpAnswer> {
     if (this.token === undefined) await this.authenticate();
-    const url = path.startsWith('http') ? path : `${this.baseUrl}/fhir/${path.replace(/^\//, '')}`;
+    const url = path.startsWith('http') ? path : `${this.pickBase()}/fhir/${path.replace(/^\//, '')}`;
     const response = await fetch(url, {
       method,
       headers: {
@@ -221,6 +229,30 @@ export class FhirClient {
       await sleep(backoff);
       backoff = Math.min(backoff * 2, 400);
     }
+  }
+}
+
+/**
+ * A client of several server processes on one database, as behind a round-robin load balancer:
+ * each request (and so each retry) goes to the next process in turn, skipping none, so a retry after
+ * a killed process reaches a live one. Tokens verify on every process (the signing key is shared
+ * through the database).
+ */
+export class RoundRobinClient extends FhirClient {
+  private next = 0;
+
+  constructor(
+    private readonly bases: () => readonly string[],
+    secret: string,
+  ) {
+    super(bases()[0] ?? '', secret);
+  }
+
+  protected override pickBase(): string {
+    const bases = this.bases();
+    const base = bases[this.next++ % Math.max(1, bases.length)];
+    if (base === undefined) throw new Error('No server to send to');
+    return base;
   }
 }
 

@@ -50,6 +50,19 @@ export interface ServerOptions {
   env: Record<string, string>;
   port: number;
   readyTimeoutMs?: number;
+  /** Lines of the server's output (stdout and stderr, every start) matching this are kept in `watched`. */
+  watch?: RegExp;
+}
+
+/** Calls `onLine` for every whole line of `stream`. */
+function eachLine(stream: NodeJS.ReadableStream | null, onLine: (line: string) => void): void {
+  if (!stream) return;
+  let partial = '';
+  stream.on('data', (chunk: Buffer | string) => {
+    const lines = (partial + chunk.toString()).split('\n');
+    partial = lines.pop() ?? '';
+    for (const line of lines) onLine(line);
+  });
 }
 
 /**
@@ -65,6 +78,8 @@ export class ServerProcess {
   readonly readyMs: number[] = [];
   starts = 0;
   kills = 0;
+  /** Output lines that matched `options.watch`, across every start. */
+  readonly watched: string[] = [];
 
   constructor(private readonly options: ServerOptions) {
     this.baseUrl = `http://127.0.0.1:${options.port}`;
@@ -102,6 +117,13 @@ export class ServerProcess {
     child.once('exit', () => children.delete(child));
     this.child = child;
     this.starts++;
+    const watch = this.options.watch;
+    if (watch) {
+      for (const stream of [child.stdout, child.stderr])
+        eachLine(stream, (line) => {
+          if (watch.test(line)) this.watched.push(line);
+        });
+    }
     keepTail(child.stdout, this.stdout);
     keepTail(child.stderr, this.stderr);
     const timeoutMs = this.options.readyTimeoutMs ?? 90_000;
@@ -134,6 +156,18 @@ export class ServerProcess {
     child.kill('SIGKILL');
     this.kills++;
     await exited;
+  }
+
+  /** SIGSTOP: the process freezes (its sockets stay open, its timers stop) until `resume`. */
+  pause(): void {
+    if (!this.child || !this.alive) throw new Error('The server is not running');
+    this.child.kill('SIGSTOP');
+  }
+
+  /** SIGCONT after `pause`. */
+  resume(): void {
+    if (!this.child || !this.alive) throw new Error('The server is not running');
+    this.child.kill('SIGCONT');
   }
 
   /** SIGTERM (graceful stop), SIGKILL after `graceMs`. */

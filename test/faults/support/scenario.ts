@@ -12,12 +12,17 @@ export interface Setup {
   target: Target;
   server: ServerProcess;
   client: FhirClient;
+  /** The client's secret, for more clients (of other server processes on the same database). */
+  secret: string;
+  /** The server's whole environment, to start more processes on the same database. */
+  env: Record<string, string>;
   teardown(): Promise<void>;
 }
 
 /**
  * A fresh database of `kind`, a server on it (started, ready) and an authenticated client with the
  * workload prepared; or undefined when the database cannot be had (the test is then skipped).
+ * `serverOptions` adds to the server's environment and names log lines to keep (`watch`).
  */
 export async function setUp(
   t: TestContext,
@@ -25,6 +30,7 @@ export async function setUp(
   kind: DatabaseKind,
   workload: Workload,
   target?: Target,
+  serverOptions: { env?: Record<string, string>; watch?: RegExp } = {},
 ): Promise<Setup | undefined> {
   const opened = target ?? (await openTarget(kind, name));
   if ('skip' in opened) {
@@ -32,7 +38,12 @@ export async function setUp(
     return undefined;
   }
   const { env, secret } = systemClientEnv();
-  const server = new ServerProcess({ env: { ...env, ...opened.env }, port: await freePort() });
+  const fullEnv = { ...env, ...serverOptions.env, ...opened.env };
+  const server = new ServerProcess({
+    env: fullEnv,
+    port: await freePort(),
+    ...(serverOptions.watch ? { watch: serverOptions.watch } : {}),
+  });
   const teardown = async () => {
     await server.stop(5000);
     await opened.cleanup();
@@ -42,7 +53,7 @@ export async function setUp(
     const client = new FhirClient(server.baseUrl, secret);
     await client.authenticate();
     await workload.prepare(client);
-    return { target: opened, server, client, teardown };
+    return { target: opened, server, client, secret, env: fullEnv, teardown };
   } catch (error) {
     await teardown();
     throw error;

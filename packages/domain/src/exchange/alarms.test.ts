@@ -188,4 +188,24 @@ describe('Ageing alarms', () => {
       '2026-03-10T16:00:00.000Z',
     );
   });
+  it('raises a document held for review after 1 working day, for operations', () => {
+    // Held Friday 6 March 2026 15:00 GMT: due Monday 9 March 15:00.
+    const snapshot: AlarmSnapshot = {
+      held: [
+        {
+          documentId: 'held-1',
+          kind: 'inpatient-discharge',
+          heldAt: at('2026-03-06T15:00:00Z'),
+          reason: 'demographics-mismatch',
+        },
+      ],
+    };
+    assert.deepEqual(codes(snapshot, '2026-03-09T14:59:00Z'), []);
+    const [alarm] = evaluateAlarms(snapshot, at('2026-03-09T15:00:00Z'));
+    assert.equal(alarm?.code, 'held-for-review');
+    assert.equal(alarm?.party, 'operations');
+    assert.equal(alarm?.documentId, 'held-1');
+    assert.match(alarm?.message ?? '', /demographics-mismatch/);
+    assert.equal(nextAlarmDueAt(snapshot)?.toISOString(), '2026-03-09T15:00:00.000Z');
+  });
 });

@@ -22,6 +22,7 @@ export const ALARM_CODES = [
   'not-filed',
   'rejection-unresolved',
   'endpoint-not-acknowledging',
+  'held-for-review',
 ] as const;
 
 export type AlarmCode = (typeof ALARM_CODES)[number];
@@ -65,9 +66,23 @@ export interface EndpointSnapshot {
   lastAcknowledgementAt?: Date;
 }
 
+/**
+ * A document held at submission for a person to review (the patient could not be matched with
+ * certainty, or no recipient could be found). It has no ledger rows yet, so it needs its own alarm:
+ * a held letter is an undelivered letter.
+ */
+export interface HeldDocumentSnapshot {
+  documentId: string;
+  kind: DocumentKind;
+  heldAt: Date;
+  /** Why it was held (unknown-patient, demographics-mismatch, ...), for the message. */
+  reason: string;
+}
+
 export interface AlarmSnapshot {
   documents?: readonly LedgerRowSnapshot[];
   endpoints?: readonly EndpointSnapshot[];
+  held?: readonly HeldDocumentSnapshot[];
 }
 
 export interface AlarmConfig {
@@ -83,6 +98,8 @@ export interface AlarmConfig {
   rejectionUnresolved: Duration;
   /** An endpoint with pending messages that has acknowledged nothing for this long. */
   endpointSilence: Duration;
+  /** A document held for review (patient match, recipient) for longer than this, from the hold. */
+  heldForReview: Duration;
   bankHolidays: readonly IsoDate[];
 }
 
@@ -97,6 +114,7 @@ export const DEFAULT_ALARM_CONFIG: AlarmConfig = {
   notFiled: { amount: 2, unit: 'working-days' },
   rejectionUnresolved: { amount: 1, unit: 'working-days' },
   endpointSilence: { amount: 30, unit: 'minutes' },
+  heldForReview: { amount: 1, unit: 'working-days' },
   bankHolidays: ENGLAND_AND_WALES_BANK_HOLIDAYS,
 };
 
@@ -234,7 +252,20 @@ export function scheduledAlarms(
       endpoint: endpoint.endpoint,
     });
   }
+  for (const held of snapshot.held ?? []) alarms.push(heldAlarm(held, config, holidays));
   return alarms;
+}
+
+function heldAlarm(held: HeldDocumentSnapshot, config: AlarmConfig, holidays: ReadonlySet<IsoDate>): Alarm {
+  const title = DOCUMENT_DEFINITIONS[held.kind].title.toLowerCase();
+  return {
+    code: 'held-for-review',
+    severity: 'urgent',
+    party: 'operations',
+    dueAt: addDuration(held.heldAt, config.heldForReview, holidays),
+    message: `A ${title} held for review (${held.reason}) has not been released or returned within ${describeDuration(config.heldForReview)}; it reaches nobody until then.`,
+    documentId: held.documentId,
+  };
 }
 
 /** The alarms due at `now` (dueAt ≤ now), most severe first, then oldest first. */

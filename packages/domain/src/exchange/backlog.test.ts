@@ -41,6 +41,7 @@ describe('Backlog release', () => {
     assert.equal(items.get('clinic')?.lateness, 'delayed: 3 days late');
     assert.equal(items.get('recent')?.lateness, 'on time');
     assert.equal(latenessLabel(1, true), 'delayed: 1 day late');
+    assert.equal(latenessLabel(0, true), 'delayed: less than a day late');
   });
 
   it('leaves out letters whose content the recipient already has, and folds duplicates among the backlog', () => {

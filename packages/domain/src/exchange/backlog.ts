@@ -100,9 +100,13 @@ function priorityOf(document: DelayedDocument): TriagePriority {
   return document.hasActions ? 'actions' : 'routine';
 }
 
-/** "delayed: 1 day late", "delayed: 12 days late", or "on time" when not yet past its deadline. */
+/**
+ * "delayed: 1 day late", "delayed: 12 days late", "delayed: less than a day late", or "on time" when
+ * not yet past its deadline.
+ */
 export function latenessLabel(daysLate: number, overdue: boolean): string {
   if (!overdue) return 'on time';
+  if (daysLate < 1) return 'delayed: less than a day late';
   return `delayed: ${daysLate} ${daysLate === 1 ? 'day' : 'days'} late`;
 }
 

@@ -89,6 +89,26 @@ describe('Delivery ledger', () => {
     assert.deepEqual(result, { ok: true, status: { state: 'queued' }, changed: true });
   });
 
+  it('ends a row re-routed elsewhere as rerouted, a new row carrying the document on', () => {
+    const rejected = run('delivered', { type: 'reject', reason: 'not-our-patient' });
+    assert.deepEqual(transition(rejected, { type: 're-route', elsewhere: true }), {
+      ok: true,
+      status: { state: 'rerouted' },
+      changed: true,
+    });
+    const atFault = run('delivered', { type: 'reject', reason: 'incomplete' });
+    assert.equal(refusal(atFault, { type: 're-route', elsewhere: true }), 'document-at-fault');
+    assert.equal(refusal('rerouted', { type: 'deliver' }), 'terminal-state');
+  });
+
+  it('records a backlog row whose content the recipient already has as a duplicate, never once sent', () => {
+    assert.deepEqual(run('final', { type: 'mark-duplicate' }), { state: 'duplicate' });
+    assert.deepEqual(run('queued', { type: 'mark-duplicate' }), { state: 'duplicate' });
+    assert.equal(refusal('delivered', { type: 'mark-duplicate' }), 'not-allowed');
+    assert.equal(refusal('awaiting-authorisation', { type: 'mark-duplicate' }), 'not-yet-authorised');
+    assert.equal(refusal('duplicate', { type: 'deliver' }), 'terminal-state');
+  });
+
   it('refuses to re-route a document rejected for the wrong patient or as incomplete: it must be corrected', () => {
     for (const reason of ['wrong-patient', 'incomplete'] as const) {
       const rejected = run('delivered', { type: 'reject', reason });

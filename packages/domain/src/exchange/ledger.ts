@@ -18,12 +18,23 @@ export const LEDGER_STATES = [
   'rejected',
   'superseded',
   'withdrawn',
+  'duplicate',
+  'rerouted',
 ] as const;
 
 export type LedgerState = (typeof LEDGER_STATES)[number];
 
-/** States no event leaves. Filed is settled but not terminal: the document can still be replaced or withdrawn. */
-export const TERMINAL_LEDGER_STATES: readonly LedgerState[] = ['superseded', 'withdrawn'];
+/**
+ * States no event leaves. Filed is settled but not terminal: the document can still be replaced or
+ * withdrawn. A duplicate row was never sent (the recipient already had the same content, on the row
+ * it names); a re-routed row handed its delivery on to a row for the right recipient.
+ */
+export const TERMINAL_LEDGER_STATES: readonly LedgerState[] = [
+  'superseded',
+  'withdrawn',
+  'duplicate',
+  'rerouted',
+];
 
 export function isTerminalLedgerState(state: LedgerState): boolean {
   return TERMINAL_LEDGER_STATES.includes(state);
@@ -48,6 +59,11 @@ export const LEDGER_STATE_OWNERS: Readonly<Record<LedgerState, { party: Responsi
     rejected: { party: 'sender', action: 'The sender must correct, re-route or withdraw the document.' },
     superseded: { party: 'none', action: 'Replaced by a later version.' },
     withdrawn: { party: 'none', action: 'Withdrawn as entered in error.' },
+    duplicate: {
+      party: 'none',
+      action: 'Not sent: the recipient already has a document with identical content (named on the row).',
+    },
+    rerouted: { party: 'none', action: 'Sent on to the right recipient, on a new row.' },
   };
 
 /**
@@ -84,8 +100,17 @@ export type LedgerEvent =
   | { type: 'open' }
   | { type: 'file' }
   | { type: 'reject'; reason: RejectionReason; detail?: string }
-  /** Send a rejected document to the right recipient: only when the document itself was not at fault. */
-  | { type: 're-route' }
+  /**
+   * Send a rejected document to the right recipient: only when the document itself was not at fault.
+   * To the same recipient (its registration was confirmed after all) the row is queued again;
+   * `elsewhere` ends this row as re-routed, because a new row for the new recipient carries it on.
+   */
+  | { type: 're-route'; elsewhere?: boolean }
+  /**
+   * A backlog release found that the recipient already has a document with identical content: this
+   * row is recorded as a duplicate instead of being sent, so nothing is silently dropped.
+   */
+  | { type: 'mark-duplicate' }
   /** A corrected version answers a rejection; this row ends. */
   | { type: 'correct' }
   /** A later version replaces this one. */
@@ -188,7 +213,13 @@ export function transition(current: LedgerStatus, event: LedgerEvent): Transitio
           'The document was rejected for its content or patient; send a corrected version instead of re-routing it.',
         );
       }
-      return moveTo('queued');
+      return moveTo(event.elsewhere === true ? 'rerouted' : 'queued');
+    case 'mark-duplicate':
+      // Only a row not yet sent can be left unsent; one that reached the recipient is not a duplicate.
+      if (state === 'final' || state === 'queued') return moveTo('duplicate');
+      if (NOT_YET_AUTHORISED.has(state))
+        return refuse('not-yet-authorised', 'An unauthorised document is not released at all.');
+      return refuse('not-allowed', `A ${state} document has already reached its recipient.`);
     case 'correct':
       return state === 'rejected'
         ? moveTo('superseded')
@@ -214,6 +245,7 @@ export function allowedEvents(current: LedgerStatus): LedgerEventType[] {
     { type: 'file' },
     { type: 'reject', reason: 'incomplete' },
     { type: 're-route' },
+    { type: 'mark-duplicate' },
     { type: 'correct' },
     { type: 'supersede' },
     { type: 'withdraw' },

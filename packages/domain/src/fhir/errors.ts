@@ -167,6 +167,8 @@ export const ERROR_CATALOGUE = {
     summary: 'This interaction is not supported here.',
   },
   'invalid-url': { status: 400, type: 'invalid', summary: 'The request URL is malformed.' },
+  'malformed-request': { status: 400, type: 'invalid', summary: 'The request is not well-formed HTTP.' },
+  'headers-too-large': { status: 431, type: 'too-costly', summary: 'The request headers are too large.' },
   'route-not-found': { status: 404, type: 'not-found', summary: 'There is nothing at this address.' },
   'operation-not-supported': {
     status: 404,
@@ -188,6 +190,45 @@ export const ERROR_CATALOGUE = {
     status: 409,
     type: 'business-rule',
     summary: 'The document cannot make that change from the state it is in.',
+  },
+  'release-not-found': {
+    status: 404,
+    type: 'not-found',
+    summary: 'No backlog release with this id exists (or it brought your organisation nothing).',
+  },
+  'held-patient-mismatch': {
+    status: 409,
+    type: 'business-rule',
+    summary:
+      "The patient named is not the held document's patient (no record, or another NHS number); return the document to its sender.",
+  },
+  'request-not-found': {
+    status: 404,
+    type: 'not-found',
+    summary: 'No request with this id is visible to you.',
+  },
+  'request-transition-refused': {
+    status: 409,
+    type: 'business-rule',
+    summary: 'The request cannot make that change from the status it is in.',
+  },
+  'request-rule-not-applicable': {
+    status: 422,
+    type: 'business-rule',
+    summary:
+      'No contract rule places this request on its requester; decline it with your own reason instead.',
+  },
+  'request-owner-unrelated': {
+    status: 422,
+    type: 'business-rule',
+    summary:
+      'The owner has no care relationship with the patient; address the request to one caring for them.',
+  },
+  're-referral-refused': {
+    status: 422,
+    type: 'business-rule',
+    summary:
+      'A missed appointment is not handed back to the GP to re-refer (SC6); rebook, or discharge with a decision.',
   },
   'rate-limited': { status: 429, type: 'throttled', summary: 'Too many requests; try again later.' },
   'service-unavailable': {

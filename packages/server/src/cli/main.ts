@@ -1,4 +1,5 @@
 import { runAuditVerifyCommand } from '../audit/verify-chain.js';
+import { BACKLOG_USAGE, runBacklogCommand } from './backlog-command.js';
 import { loadConfig, publicBase } from '../config.js';
 import { mintDemoAccessToken } from '../identity/index.js';
 import { openDatabase } from '../store/open.js';
@@ -7,8 +8,9 @@ import { openDatabase } from '../store/open.js';
  * `npm run cli -- <command>`, against the configured database (DATABASE_URL or DATA_DIR):
  *   token <username> [scopes…]   a bearer access token for a demo user (embedded identity only)
  *   audit verify                 check the audit hash chain and name the first broken link
+ *   backlog release [options]    deliver documents held for a backlog release, with a progress bar
  */
-const USAGE = 'usage: npm run cli -- token <username> [scopes…] | audit verify';
+const USAGE = `usage: npm run cli -- token <username> [scopes…] | audit verify | ${BACKLOG_USAGE}`;
 
 async function main(args: string[]): Promise<number> {
   const [command, ...rest] = args;
@@ -47,6 +49,15 @@ async function main(args: string[]): Promise<number> {
     const db = await openDatabase(config.database);
     try {
       return await runAuditVerifyCommand(db, (line) => console.log(line));
+    } finally {
+      await db.close();
+    }
+  }
+  if (command === 'backlog' && rest[0] === 'release') {
+    // PGlite allows one process per data directory: stop the server first (PostgreSQL needs nothing).
+    const db = await openDatabase(config.database);
+    try {
+      return await runBacklogCommand(db, rest.slice(1), (line) => console.log(line));
     } finally {
       await db.close();
     }

@@ -9,6 +9,7 @@ import {
 } from '@carebridge/domain';
 import type { AccessContext } from '../access/access-control.js';
 import type { CarebridgeRole } from '../access/principal.js';
+import type { Database } from '../store/database.js';
 import type { ResourceStore } from '../store/resource-store.js';
 import type { Outbox } from '../transport/index.js';
 import type { Actor, ExchangeDocumentRow } from './ledger-store.js';
@@ -30,6 +31,16 @@ export interface ExchangeContext {
   clock: Clock;
   outbox: Outbox;
   options: ExchangeOptions;
+  /**
+   * The database itself, for the one operation that commits in several transactions (a backlog
+   * release commits batch by batch, so a crash loses none of the batches before it).
+   */
+  database?: Database;
+}
+
+/** Operations staff and administrators: backlogs, the review queue, every sender's reports. */
+export function requireOperations(access: AccessContext, what: string): void {
+  if (!isOperationsOrAdmin(access)) throw fhirError('forbidden', `Only operations staff may ${what}.`);
 }
 
 /** Roles that send documents (and trusted integrations, such as a trust's EPR feed). */
@@ -82,6 +93,11 @@ export function actsForSender(
 
 export function isOperations(access: AccessContext): boolean {
   return access.principal.role === 'ops';
+}
+
+/** Operations or an administrator: who may run and read the backlog and review-queue operations. */
+export function isOperationsOrAdmin(access: AccessContext): boolean {
+  return access.principal.role === 'ops' || access.principal.role === 'admin';
 }
 
 /** Own patient ids of a patient login (and those they are proxy for). */

@@ -5,10 +5,14 @@ import type { FhirRequest, FhirResponse } from '../fhir/request.js';
 import { jsonResponse } from '../fhir/response.js';
 import type { SqlExecutor } from '../store/database.js';
 import type { ExchangeContext } from './context.js';
-import { deliveryRowsOf, type DeliveryRow, type ExchangeDocumentRow } from './ledger-store.js';
-import type { ExchangeOperation } from './operation-names.js';
-import { code, group, parameters, parametersOf, str, type Part } from './parameters.js';
+import type { DeliveryRow, ExchangeDocumentRow } from './ledger-store.js';
+import { EXCHANGE_OPERATIONS, type ExchangeOperation } from './operation-names.js';
+import { code, compact, group, parameters, parametersOf, str, type Part } from './parameters.js';
 import { fileDocument, openDocument, rejectDocument } from './recipient-actions.js';
+import { assuranceReport, reportQuery } from './assurance-report.js';
+import { backlogTriage, releaseBacklogOperation, triageQuery } from './backlog-operations.js';
+import { rerouteDocument } from './reroute.js';
+import { heldDocuments, heldQuery, resolveHeldDocument, reviewParts } from './review-queue.js';
 import { authoriseDocument, submitDocument, submitInput } from './submission.js';
 import { documentLedger, exchangeAlarms, inbox, inboxQuery } from './views.js';
 
@@ -25,10 +29,8 @@ export class ExchangeOperations {
 
   async perform(db: SqlExecutor, operation: ExchangeOperation, request: FhirRequest): Promise<FhirResponse> {
     const access = request.context.access;
-    // Reading a ledger is reading patient data; sending and acting on one is writing it.
-    const writes =
-      operation !== '$document-ledger' && operation !== '$inbox' && operation !== '$exchange-alarms';
-    this.access.requirePermission(access, 'DocumentReference', writes ? 'c' : 'r');
+    this.access.requirePermission(access, 'DocumentReference', permissionFor(operation));
+    const writes = EXCHANGE_OPERATIONS[operation] === 'POST';
     if (writes && request.query.length > 0) {
       throw fhirError(
         'invalid-search-parameter',
@@ -36,6 +38,15 @@ export class ExchangeOperations {
         [request.query[0]?.[0] ?? ''],
       );
     }
+    return writes ? this.write(db, operation, request) : this.read(db, operation, request);
+  }
+
+  private async write(
+    db: SqlExecutor,
+    operation: ExchangeOperation,
+    request: FhirRequest,
+  ): Promise<FhirResponse> {
+    const access = request.context.access;
     switch (operation) {
       case '$submit-document':
         return this.submit(db, request);
@@ -60,30 +71,64 @@ export class ExchangeOperations {
       }
       case '$reject-document': {
         const reader = parametersOf(request.body);
-        const { document, row } = await rejectDocument(
-          this.ctx,
-          db,
-          access,
-          reader.requiredString('document'),
-          reader,
-        );
+        const id = reader.requiredString('document');
+        const { document, row } = await rejectDocument(this.ctx, db, access, id, reader);
         return answer(200, summary('rejected', document, [row]), document);
       }
-      case '$document-ledger': {
-        const id = singleQuery(request.query, 'document');
-        const { body, patientIds } = await documentLedger(db, access, id);
+      case '$reroute-document': {
+        const { document, rows } = await rerouteDocument(this.ctx, db, access, parametersOf(request.body));
+        return answer(200, summary('rerouted', document, rows), document);
+      }
+      case '$resolve-held-document': {
+        const result = await resolveHeldDocument(this.ctx, db, access, parametersOf(request.body));
+        const outcome = result.document.status === 'returned' ? 'returned' : 'released';
+        const body = summary(outcome, result.document, result.rows);
+        body.parameter?.push(...compact(reviewParts(result.document)));
+        return answer(200, body, result.document);
+      }
+      case '$release-backlog': {
+        // It commits batch by batch on the database itself; inside a Bundle's transaction it would
+        // wait for that transaction (PGlite) or escape it (PostgreSQL).
+        if (db !== this.ctx.database)
+          throw fhirError(
+            'invalid-bundle',
+            '$release-backlog commits batch by batch: call it on its own, not in a Bundle.',
+          );
+        const { body, patientIds } = await releaseBacklogOperation(this.ctx, request);
         return { ...jsonResponse(200, body), patientIds };
       }
-      case '$inbox': {
-        const { body, patientIds } = await inbox(db, inboxQuery(access, request.query));
-        return { ...jsonResponse(200, body), patientIds };
-      }
-      case '$exchange-alarms': {
+      default:
+        throw fhirError('operation-not-supported', `${operation} is not a write operation.`);
+    }
+  }
+
+  private async read(
+    db: SqlExecutor,
+    operation: ExchangeOperation,
+    request: FhirRequest,
+  ): Promise<FhirResponse> {
+    const access = request.context.access;
+    const respond = ({ body, patientIds = [] }: { body: Parameters; patientIds?: string[] }) => ({
+      ...jsonResponse(200, body),
+      patientIds,
+    });
+    switch (operation) {
+      case '$document-ledger':
+        return respond(await documentLedger(db, access, singleQuery(request.query, 'document')));
+      case '$inbox':
+        return respond(await inbox(db, inboxQuery(access, request.query)));
+      case '$exchange-alarms':
         if (request.query.length > 0)
           throw fhirError('invalid-search-parameter', '$exchange-alarms takes no parameters.');
-        const { body, patientIds } = await exchangeAlarms(this.ctx, db, access);
-        return { ...jsonResponse(200, body), patientIds };
-      }
+        return respond(await exchangeAlarms(this.ctx, db, access));
+      case '$held-documents':
+        return respond(await heldDocuments(db, heldQuery(access, request.query)));
+      case '$assurance-report':
+        return respond(await assuranceReport(db, await reportQuery(db, access, request.query)));
+      case '$backlog-triage':
+        return respond(await backlogTriage(db, triageQuery(access, request.query)));
+      default:
+        throw fhirError('operation-not-supported', `${operation} is not a read operation.`);
     }
   }
 
@@ -92,12 +137,31 @@ export class ExchangeOperations {
     if (result.outcome === 'rejected') {
       return jsonResponse(422, { resourceType: 'OperationOutcome', issue: result.issues });
     }
-    const rows =
-      result.outcome === 'duplicate' ? result.rows : await deliveryRowsOf(db, result.document.rowId);
+    // A conflict is answered, not thrown, so that its assurance record commits (the report counts it).
+    if (result.outcome === 'conflict')
+      return jsonResponse(result.error.status, result.error.toOperationOutcome());
+    // Rows as they ended (submission returns them; a delivery may have moved them since insertion).
+    const rows = result.rows;
     const status = result.outcome === 'duplicate' ? 200 : 201;
     return answer(status, summary(result.outcome, result.document, rows), result.document);
   }
 }
+
+/**
+ * The SMART permission each operation needs on DocumentReference. Operations staff hold no patient
+ * records ('r' only), so the operations they run (backlogs, the review queue, re-routing) check the
+ * scope to read and then their own role rules; sending and acting on a document is writing.
+ */
+function permissionFor(operation: ExchangeOperation): 'c' | 'r' {
+  if (EXCHANGE_OPERATIONS[operation] === 'GET') return 'r';
+  return OWN_ROLE_RULES.has(operation) ? 'r' : 'c';
+}
+
+const OWN_ROLE_RULES: ReadonlySet<ExchangeOperation> = new Set([
+  '$release-backlog',
+  '$resolve-held-document',
+  '$reroute-document',
+]);
 
 function answer(status: number, body: Parameters, document: ExchangeDocumentRow): FhirResponse {
   return {

@@ -1,15 +1,27 @@
 import { FhirError, type Clock } from '@carebridge/domain';
 import type { AccessControl } from '../access/access-control.js';
-import type { SqlExecutor } from '../store/database.js';
+import type { Database, SqlExecutor } from '../store/database.js';
 import type { ResourceStore } from '../store/resource-store.js';
 import { Outbox, type AlertSink, type OutboxHooks, type OutboxMessage } from '../transport/index.js';
-import { CORRELATION_PREFIX, DEFAULT_EXCHANGE_OPTIONS, type ExchangeOptions } from './context.js';
+import {
+  CORRELATION_PREFIX,
+  DEFAULT_EXCHANGE_OPTIONS,
+  type ExchangeContext,
+  type ExchangeOptions,
+} from './context.js';
 import { ExchangeOperations } from './exchange-operations.js';
 import { applyEvent } from './ledger-store.js';
 
 export { ExchangeOperations } from './exchange-operations.js';
 export { EXCHANGE_OPERATIONS, isExchangeOperation, type ExchangeOperation } from './operation-names.js';
 export { DEFAULT_EXCHANGE_OPTIONS, type ExchangeOptions } from './context.js';
+export {
+  releaseBacklog,
+  releaseProgress,
+  type BacklogSelection,
+  type ReleaseProgress,
+  type Releaser,
+} from './backlog-release.js';
 
 export interface Exchange {
   operations: ExchangeOperations;
@@ -22,24 +34,34 @@ export interface Exchange {
  * the transport records (HTTP 2xx, mailbox acknowledgement) moves the ledger row to delivered in the
  * same transaction.
  */
-export function createExchange(deps: {
+export function createExchange(deps: ExchangeDeps & { access: AccessControl }): Exchange {
+  const ctx = exchangeContext(deps);
+  return { operations: new ExchangeOperations(ctx, deps.access), outbox: ctx.outbox };
+}
+
+export interface ExchangeDeps {
   store: ResourceStore;
   clock: Clock;
-  access: AccessControl;
   alerts?: AlertSink;
   options?: Partial<ExchangeOptions>;
-}): Exchange {
+  /** Needed by $release-backlog, which commits batch by batch; without it that operation answers 404. */
+  db?: Database;
+}
+
+/** The context every exchange operation works with; the CLI builds the same one for `backlog release`. */
+export function exchangeContext(deps: ExchangeDeps): ExchangeContext {
   const outbox = new Outbox({
     clock: deps.clock,
     hooks: ledgerHooks(deps.clock),
     ...(deps.alerts ? { alerts: deps.alerts } : {}),
   });
-  const options = { ...DEFAULT_EXCHANGE_OPTIONS, ...deps.options };
-  const operations = new ExchangeOperations(
-    { store: deps.store, clock: deps.clock, outbox, options },
-    deps.access,
-  );
-  return { operations, outbox };
+  return {
+    store: deps.store,
+    clock: deps.clock,
+    outbox,
+    options: { ...DEFAULT_EXCHANGE_OPTIONS, ...deps.options },
+    ...(deps.db ? { database: deps.db } : {}),
+  };
 }
 
 /** The transport's outcome hooks: "delivered" by the transport is "delivered" in the ledger. */

@@ -15,7 +15,8 @@ import type { SqlExecutor } from '../store/database.js';
  * caller's transaction, so a state never changes without its timestamp and its "who".
  */
 
-export type DocumentStatus = 'awaiting-authorisation' | 'final' | 'held' | 'superseded' | 'withdrawn';
+export type DocumentStatus =
+  'awaiting-authorisation' | 'final' | 'held' | 'returned' | 'superseded' | 'withdrawn';
 export type RecipientKind = 'practice' | 'copy' | 'patient';
 export type Transport = 'local' | 'outbox';
 
@@ -43,6 +44,20 @@ export interface ExchangeDocumentRow {
   hasActions: boolean;
   createdAt: Date;
   authorisedAt: Date | null;
+  /** When it was held for review (status held), and how the review ended. */
+  heldAt: Date | null;
+  resolution: 'released' | 'returned' | null;
+  resolutionDetail: string | null;
+  /** Ingested on purpose without delivery (a backlog), and the release that delivered it. */
+  heldForReleaseAt: Date | null;
+  releaseId: string | null;
+  /** The copies asked for at submission, kept so a held document is routed fully when released. */
+  routingRequest: RoutingRequest | null;
+}
+
+export interface RoutingRequest {
+  copies: Array<{ organizationId?: string; ods?: string }>;
+  copyToPatient: boolean;
 }
 
 /** The coded content filing can import, as extracted at submit time. */
@@ -87,6 +102,13 @@ export interface DeliveryRow {
   rejectionDetail: string | null;
   outboxMessageId: string | null;
   delayedDays: number;
+  /** "delayed: 3 days late", as the backlog release that delivered it labelled it. */
+  lateness: string | null;
+  releaseId: string | null;
+  /** For a duplicate: the row that already delivered the same content to this recipient. */
+  duplicateOf: string | null;
+  reroutedTo: string | null;
+  reroutedFrom: string | null;
 }
 
 /** Who moved a row, for the event table. */
@@ -120,6 +142,8 @@ export interface NewDocument {
   hasActions: boolean;
   submittedBy: string;
   at: Date;
+  heldForRelease?: boolean;
+  routingRequest?: RoutingRequest;
 }
 
 const DOCUMENT_COLUMNS = `id::text as "rowId", document_id as "documentId", set_id as "setId", version, kind, title,
@@ -128,7 +152,9 @@ const DOCUMENT_COLUMNS = `id::text as "rowId", document_id as "documentId", set_
   content_hash as "contentHash", event_at as "eventAt", replaces, bundle_id as "bundleId",
   document_reference_id as "documentReferenceId", coded_entries as "codedEntries",
   has_medication_changes as "hasMedicationChanges", has_actions as "hasActions",
-  created_at as "createdAt", authorised_at as "authorisedAt"`;
+  created_at as "createdAt", authorised_at as "authorisedAt", held_at as "heldAt", resolution,
+  resolution_detail as "resolutionDetail", held_for_release_at as "heldForReleaseAt",
+  release_id::text as "releaseId", routing_request as "routingRequest"`;
 
 /** Columns of delivery_row as a DeliveryRow; `alias` qualifies them in joins. */
 export function deliveryColumns(alias = 'd'): string {
@@ -140,21 +166,28 @@ export function deliveryColumns(alias = 'd'): string {
   ${alias}.filed_at as "filedAt", ${alias}.rejected_at as "rejectedAt", ${alias}.superseded_at as "supersededAt",
   ${alias}.withdrawn_at as "withdrawnAt", ${alias}.rejection_reason as "rejectionReason",
   ${alias}.rejection_detail as "rejectionDetail", ${alias}.outbox_message_id::text as "outboxMessageId",
-  ${alias}.delayed_days as "delayedDays"`;
+  ${alias}.delayed_days as "delayedDays", ${alias}.lateness, ${alias}.release_id::text as "releaseId",
+  ${alias}.duplicate_of::text as "duplicateOf", ${alias}.rerouted_to::text as "reroutedTo",
+  ${alias}.rerouted_from::text as "reroutedFrom"`;
 }
 
 /** Drivers differ (pg parses timestamptz and jsonb; PGlite too, but be certain): normalise. */
-function normaliseDocument(row: ExchangeDocumentRow): ExchangeDocumentRow {
+export function normaliseDocument(row: ExchangeDocumentRow): ExchangeDocumentRow {
+  const date = (value: Date | null) => (value === null ? null : new Date(value));
   return {
     ...row,
     eventAt: new Date(row.eventAt),
     createdAt: new Date(row.createdAt),
-    authorisedAt: row.authorisedAt === null ? null : new Date(row.authorisedAt),
-    codedEntries:
-      typeof row.codedEntries === 'string'
-        ? (JSON.parse(row.codedEntries) as CodedEntries)
-        : row.codedEntries,
+    authorisedAt: date(row.authorisedAt),
+    heldAt: date(row.heldAt),
+    heldForReleaseAt: date(row.heldForReleaseAt),
+    codedEntries: parsedJson(row.codedEntries),
+    routingRequest: row.routingRequest === null ? null : parsedJson(row.routingRequest),
   };
+}
+
+function parsedJson<T>(value: T | string): T {
+  return typeof value === 'string' ? (JSON.parse(value) as T) : value;
 }
 
 const DATE_FIELDS = [
@@ -178,20 +211,53 @@ export function normaliseDelivery(row: DeliveryRow): DeliveryRow {
   return copy;
 }
 
+/** The first ledger rows of a new document: its recipients, in their first state, with who routed them. */
+export interface FirstRows {
+  recipients: readonly NewDeliveryRow[];
+  state: LedgerState;
+  actor: Actor;
+}
+
 /**
- * Claims the document id: inserts the document row, or returns undefined when the id is already
- * taken (also by a concurrent submission, which this waits for). The unique index decides.
+ * Claims the document id: inserts the document row, with its first ledger rows and their "routed"
+ * events, in one statement, and returns them; or returns undefined when the id is already taken
+ * (also by a concurrent submission, which this waits for). The unique index decides. One statement,
+ * because a backlog of tens of thousands of letters pays for every round trip.
  */
-export async function insertDocument(tx: SqlExecutor, doc: NewDocument): Promise<string | undefined> {
-  const { rows } = await tx.query<{ id: string }>(
-    `insert into exchange_document (document_id, set_id, version, kind, title, status, hold_reason, hold_detail,
-       patient_id, nhs_number, sender_org_id, sender_ods, content_hash, event_at, replaces, bundle_id,
-       document_reference_id, assurance, coded_entries, has_medication_changes, has_actions, submitted_by,
-       created_at, authorised_at, updated_at)
-     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14::timestamptz, $15, $16, $17, $18::jsonb,
-       $19::jsonb, $20, $21, $22, $23::timestamptz, $24::timestamptz, $23::timestamptz)
-     on conflict (document_id) do nothing
-     returning id::text as id`,
+export async function insertDocument(
+  tx: SqlExecutor,
+  doc: NewDocument,
+  first: FirstRows,
+): Promise<{ document: ExchangeDocumentRow; rows: DeliveryRow[] } | undefined> {
+  const at = doc.at.toISOString();
+  const column = <T>(pick: (row: NewDeliveryRow) => T): T[] => first.recipients.map(pick);
+  const { rows } = await tx.query<{ document: ExchangeDocumentRow | null; rows: DeliveryRow[] | string }>(
+    `with doc as (
+       insert into exchange_document (document_id, set_id, version, kind, title, status, hold_reason, hold_detail,
+         patient_id, nhs_number, sender_org_id, sender_ods, content_hash, event_at, replaces, bundle_id,
+         document_reference_id, assurance, coded_entries, has_medication_changes, has_actions, submitted_by,
+         created_at, authorised_at, updated_at, held_at, held_for_release_at, routing_request)
+       values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14::timestamptz, $15, $16, $17, $18::jsonb,
+         $19::jsonb, $20, $21, $22, $23::timestamptz, $24::timestamptz, $23::timestamptz,
+         case when $6 = 'held' then $23::timestamptz end, $25::timestamptz, $26::jsonb)
+       on conflict (document_id) do nothing
+       returning *
+     ), dr as (
+       insert into delivery_row (document_row, document_id, recipient_kind, recipient_key, recipient_org_id,
+         recipient_ods, recipient_patient_id, transport, state, created_at, authorised_at, updated_at)
+       select doc.id, doc.document_id, r.kind, r.key, r.org_id, r.ods, r.patient_id, r.transport, $27,
+         $23::timestamptz, case when $27 = 'final' then $23::timestamptz end, $23::timestamptz
+       from doc cross join unnest($28::text[], $29::text[], $30::text[], $31::text[], $32::text[], $33::text[])
+         with ordinality as r(kind, key, org_id, ods, patient_id, transport, ord)
+       order by r.ord
+       returning *
+     ), ev as (
+       insert into delivery_event (row_id, from_state, to_state, at, subject, role, organization_id, reason)
+       select dr.id, null, dr.state, $23::timestamptz, $34, $35, $36, 'routed' from dr order by dr.id
+     )
+     select (select to_jsonb(x) from (select ${DOCUMENT_COLUMNS} from doc) x) as document,
+       (select coalesce(jsonb_agg(to_jsonb(y) order by y.id::bigint), '[]'::jsonb)
+          from (select ${deliveryColumns('dr')} from dr) y) as rows`,
     [
       doc.documentId,
       doc.setId,
@@ -215,11 +281,26 @@ export async function insertDocument(tx: SqlExecutor, doc: NewDocument): Promise
       doc.hasMedicationChanges,
       doc.hasActions,
       doc.submittedBy,
-      doc.at.toISOString(),
-      doc.status === 'final' ? doc.at.toISOString() : null,
+      at,
+      doc.status === 'final' ? at : null,
+      doc.heldForRelease === true ? at : null,
+      doc.routingRequest === undefined ? null : JSON.stringify(doc.routingRequest),
+      first.state,
+      column((row) => row.recipientKind),
+      column((row) => recipientKey(row)),
+      column((row) => row.recipientOrgId ?? null),
+      column((row) => row.recipientOds ?? null),
+      column((row) => row.recipientPatientId ?? null),
+      column((row) => row.transport),
+      first.actor.subject,
+      first.actor.role,
+      first.actor.organizationId ?? null,
     ],
   );
-  return rows[0]?.id;
+  const result = rows[0];
+  if (!result?.document) return undefined;
+  const inserted = typeof result.rows === 'string' ? (JSON.parse(result.rows) as DeliveryRow[]) : result.rows;
+  return { document: normaliseDocument(result.document), rows: inserted.map(normaliseDelivery) };
 }
 
 export async function findDocument(
@@ -271,6 +352,8 @@ export interface NewDeliveryRow {
   recipientOds?: string;
   recipientPatientId?: string;
   transport: Transport;
+  /** The rejected row this one re-routes. */
+  reroutedFrom?: string;
 }
 
 export function recipientKey(row: NewDeliveryRow): string {
@@ -279,7 +362,10 @@ export function recipientKey(row: NewDeliveryRow): string {
     : `org:${row.recipientOrgId ?? row.recipientOds ?? ''}`;
 }
 
-/** A new ledger row in its first state, with the event that created it. */
+/**
+ * A new ledger row in its first state, with the event that created it, in one statement (a backlog
+ * of thousands of letters is routed one round trip per recipient, not two).
+ */
 export async function insertDeliveryRow(
   tx: SqlExecutor,
   document: ExchangeDocumentRow,
@@ -287,13 +373,21 @@ export async function insertDeliveryRow(
   state: LedgerState,
   at: Date,
   actor: Actor,
+  reason = 'routed',
 ): Promise<DeliveryRow> {
   const { rows } = await tx.query<DeliveryRow>(
-    `insert into delivery_row as d (document_row, document_id, recipient_kind, recipient_key, recipient_org_id,
-       recipient_ods, recipient_patient_id, transport, state, created_at, authorised_at, updated_at)
-     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::timestamptz,
-       case when $9 = 'final' then $10::timestamptz end, $10::timestamptz)
-     returning ${deliveryColumns('d')}`,
+    `with d as (
+       insert into delivery_row (document_row, document_id, recipient_kind, recipient_key, recipient_org_id,
+         recipient_ods, recipient_patient_id, transport, state, created_at, authorised_at, updated_at,
+         rerouted_from)
+       values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::timestamptz,
+         case when $9 = 'final' then $10::timestamptz end, $10::timestamptz, $15::bigint)
+       returning *
+     ), e as (
+       insert into delivery_event (row_id, from_state, to_state, at, subject, role, organization_id, reason)
+       select d.id, null, d.state, $10::timestamptz, $11, $12, $13, $14 from d
+     )
+     select ${deliveryColumns('d')} from d`,
     [
       document.rowId,
       document.documentId,
@@ -305,11 +399,14 @@ export async function insertDeliveryRow(
       recipient.transport,
       state,
       at.toISOString(),
+      actor.subject,
+      actor.role,
+      actor.organizationId ?? null,
+      reason,
+      recipient.reroutedFrom ?? null,
     ],
   );
-  const row = normaliseDelivery(rows[0] as DeliveryRow);
-  await insertEvent(tx, row.id, null, state, at, actor, 'routed');
-  return row;
+  return normaliseDelivery(rows[0] as DeliveryRow);
 }
 
 export async function deliveryRowsOf(db: SqlExecutor, documentRow: string): Promise<DeliveryRow[]> {
@@ -350,6 +447,10 @@ export interface EventOptions {
   reason?: string;
   outboxMessageId?: string;
   delayedDays?: number;
+  lateness?: string;
+  releaseId?: string;
+  duplicateOf?: string;
+  reroutedTo?: string;
 }
 
 /**
@@ -408,7 +509,11 @@ async function compareAndSet(
        rejection_reason = case when $3 = 'rejected' then $5 else d.rejection_reason end,
        rejection_detail = case when $3 = 'rejected' then $6 else d.rejection_detail end,
        outbox_message_id = coalesce($7::uuid, d.outbox_message_id),
-       delayed_days = greatest(d.delayed_days, $8)
+       delayed_days = greatest(d.delayed_days, $8),
+       lateness = coalesce($9, d.lateness),
+       release_id = coalesce($10::uuid, d.release_id),
+       duplicate_of = coalesce($11::bigint, d.duplicate_of),
+       rerouted_to = coalesce($12::bigint, d.rerouted_to)
      where d.id = $1 and d.state = $2
      returning ${deliveryColumns('d')}`,
     [
@@ -419,6 +524,10 @@ async function compareAndSet(
       ...rejection,
       options.outboxMessageId ?? null,
       options.delayedDays ?? 0,
+      options.lateness ?? null,
+      options.releaseId ?? null,
+      options.duplicateOf ?? null,
+      options.reroutedTo ?? null,
     ],
   );
   return rows[0] ? normaliseDelivery(rows[0]) : undefined;

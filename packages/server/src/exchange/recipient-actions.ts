@@ -1,6 +1,7 @@
 import type { Coding, FhirResource as R4Resource, Reference } from 'fhir/r4.js';
 import { REJECTION_REASONS, fhirError, type RejectionReason } from '@carebridge/domain';
 import type { AccessContext } from '../access/access-control.js';
+import { requestsFromLetterActions } from '../requests/letter-actions.js';
 import type { SqlExecutor } from '../store/database.js';
 import { actorOf, ownPatientIds, requireRole, type ExchangeContext } from './context.js';
 import {
@@ -125,7 +126,8 @@ export async function fileDocument(
   const wasFiled = target.row.state === 'filed';
   const row = await applyEvent(tx, target.row.id, { type: 'file' }, ctx.clock.now(), actorOf(access));
   if (wasFiled || target.document.patientId === null) return { ...target, row, written: [] };
-  const written = await writeCodedEntries(ctx, tx, target, filingChoices(parameters));
+  const filedBy = { ...actorOf(access), display: access.principal.displayName };
+  const written = await writeCodedEntries(ctx, tx, target, filingChoices(parameters), filedBy);
   await recordFiledResources(tx, row.id, written);
   return { ...target, row, written };
 }
@@ -135,6 +137,7 @@ async function writeCodedEntries(
   tx: SqlExecutor,
   target: RecipientTarget,
   choices: FilingChoices,
+  filedBy: ReturnType<typeof actorOf> & { display: string },
 ): Promise<string[]> {
   const { document, row } = target;
   const patient: Reference = { reference: `Patient/${document.patientId ?? ''}` };
@@ -197,27 +200,19 @@ async function writeCodedEntries(
       ],
     });
   }
-  for (const entry of document.codedEntries.actions) {
+  const actions = document.codedEntries.actions.flatMap((entry) => {
     const coding = accepted(entry);
-    if (!coding) continue;
-    resources.push({
-      resourceType: 'Task',
-      status: 'requested',
-      intent: 'order',
-      code: codeable(coding, entry),
-      ...(entry.description === undefined ? {} : { description: entry.description }),
-      for: patient,
-      focus: { reference: `DocumentReference/${document.documentReferenceId}` },
-      ...(row.recipientOrgId === null ? {} : { owner: { reference: `Organization/${row.recipientOrgId}` } }),
-      authoredOn: recordedDate,
-      note: [{ text: source }],
-    });
-  }
+    return coding ? [{ ...entry, coding }] : [];
+  });
   const written: string[] = [];
   for (const resource of resources) {
     const stored = await ctx.store.create(tx, resource as never);
     written.push(`${stored.resourceType}/${stored.id}`);
   }
+  // Actions become requests the practice must accept or decline (requests/letter-actions.ts).
+  const hook = { store: ctx.store, clock: ctx.clock };
+  const filing = { document, rowId: row.id, recipientOrgId: row.recipientOrgId, actions, filedBy };
+  written.push(...(await requestsFromLetterActions(hook, tx, filing)));
   return written;
 }
 

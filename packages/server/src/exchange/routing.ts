@@ -20,21 +20,29 @@ import type { NewDeliveryRow } from './ledger-store.js';
  */
 
 export type PatientMatch =
-  | { outcome: 'matched'; patientId: string; patient: Patient }
+  | { outcome: 'matched'; patientId: string; patient: Patient; patientAtEvent: Patient }
   | {
       outcome: 'held';
       reason: 'unknown-patient' | 'ambiguous-patient' | 'demographics-mismatch';
       detail: string;
     };
 
-/** Finds our Patient by NHS number and checks the document's demographics against it. */
+/**
+ * Finds our Patient by NHS number and checks the document's demographics against it. The same
+ * statement reads the version that was current at the event, which routing needs (one round trip:
+ * a backlog of thousands of letters is matched letter by letter).
+ */
 export async function matchPatient(db: SqlExecutor, facts: DocumentFacts): Promise<PatientMatch> {
-  const { rows } = await db.query<{ id: string; content: string }>(
-    `select r.id, r.content from search_token t join resource r on r.rid = t.rid
+  const { rows } = await db.query<{ id: string; content: string; atEvent: string | null }>(
+    `select r.id, r.content,
+       (select h.content from resource_history h
+         where h.resource_type = 'Patient' and h.id = r.id and h.last_updated <= $3::timestamptz and not h.deleted
+         order by h.version_id desc limit 1) as "atEvent"
+      from search_token t join resource r on r.rid = t.rid
       where t.resource_type = 'Patient' and t.param = 'identifier' and t.system = $1 and t.code = $2
         and not r.deleted
       order by r.rid limit 2`,
-    [NHS_NUMBER_SYSTEM, facts.patient.nhsNumber],
+    [NHS_NUMBER_SYSTEM, facts.patient.nhsNumber, facts.eventAt.toISOString()],
   );
   const [first, second] = rows;
   if (!first) {
@@ -60,7 +68,9 @@ export async function matchPatient(db: SqlExecutor, facts: DocumentFacts): Promi
       detail: comparison.mismatches.map((mismatch) => mismatch.message).join(' '),
     };
   }
-  return { outcome: 'matched', patientId: first.id, patient };
+  // A record created after the event is the best knowledge of who was responsible then.
+  const patientAtEvent = first.atEvent === null ? patient : (JSON.parse(first.atEvent) as Patient);
+  return { outcome: 'matched', patientId: first.id, patient, patientAtEvent };
 }
 
 /**
@@ -93,8 +103,45 @@ export interface ResolvedOrganisation {
   destination?: Destination;
 }
 
+/**
+ * Directory lookups memoised for the life of one transaction: a batch Bundle of submissions (a
+ * sender catching up on a backlog) names the same few practices and the same sender again and
+ * again. Keyed by the transaction's executor, so nothing outlives it; only reads of the directory
+ * (organisations and their endpoints) are kept, never patient data.
+ */
+const directoryMemo = new WeakMap<SqlExecutor, Map<string, Promise<unknown>>>();
+
+function memoised<T>(db: SqlExecutor, key: string, load: () => Promise<T>): Promise<T> {
+  // The database itself (outside a transaction) lives as long as the server: never memoise there.
+  if ('transaction' in db) return load();
+  let memo = directoryMemo.get(db);
+  if (!memo) {
+    memo = new Map();
+    directoryMemo.set(db, memo);
+  }
+  const known = memo.get(key) as Promise<T> | undefined;
+  if (known) return known;
+  const loading = load();
+  memo.set(key, loading);
+  // A failed lookup is not remembered: the next caller asks the database again.
+  loading.catch(() => memo.delete(key));
+  return loading;
+}
+
+/** The organisation with this ODS code (the directory's identifier index), memoised per transaction. */
+export function organisationIdByOds(db: SqlExecutor, ods: string): Promise<string | undefined> {
+  return memoised(db, `ods:${ods}`, async () => (await organisationByOdsCode(db, ods))?.organizationId);
+}
+
 /** The organisation, its ODS code and (when it has an Endpoint) where the outbox sends to it. */
-export async function resolveOrganisation(
+export function resolveOrganisation(
+  db: SqlExecutor,
+  organizationId: string,
+): Promise<ResolvedOrganisation | undefined> {
+  return memoised(db, `org:${organizationId}`, () => readOrganisation(db, organizationId));
+}
+
+async function readOrganisation(
   db: SqlExecutor,
   organizationId: string,
 ): Promise<ResolvedOrganisation | undefined> {
@@ -167,8 +214,7 @@ export async function planRecipients(
   options: RoutingOptions,
 ): Promise<RoutingResult> {
   const registered = (patientAtEventTime.generalPractitioner ?? []).map(organisationId).find(Boolean);
-  const practiceId =
-    registered ?? (await organisationByOdsCode(db, options.holdingPracticeOds))?.organizationId;
+  const practiceId = registered ?? (await organisationIdByOds(db, options.holdingPracticeOds));
   const practice = practiceId === undefined ? undefined : await resolveOrganisation(db, practiceId);
   if (!practice) {
     return {
@@ -179,9 +225,7 @@ export async function planRecipients(
   }
   const recipients: PlannedRecipient[] = [organisationRecipient('practice', practice)];
   for (const copy of copies) {
-    const id =
-      copy.organizationId ??
-      (copy.ods ? (await organisationByOdsCode(db, copy.ods))?.organizationId : undefined);
+    const id = copy.organizationId ?? (copy.ods ? await organisationIdByOds(db, copy.ods) : undefined);
     const organisation = id === undefined ? undefined : await resolveOrganisation(db, id);
     if (!organisation) {
       return {

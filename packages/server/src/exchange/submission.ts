@@ -1,17 +1,19 @@
 import { randomUUID } from 'node:crypto';
-import type { Bundle, Composition, DocumentReference, FhirResource as R4Resource } from 'fhir/r4.js';
+import type { Bundle, Composition, DocumentReference, Patient, FhirResource as R4Resource } from 'fhir/r4.js';
 import {
+  ODS_ORGANIZATION_CODE_SYSTEM,
   assuranceIssues,
   assureDocument,
   extractDocumentFacts,
   fhirError,
   isJsonObject,
+  isTerminalLedgerState,
   type DocumentFacts,
+  type FhirError,
 } from '@carebridge/domain';
 import type { AccessContext } from '../access/access-control.js';
 import type { SqlExecutor } from '../store/database.js';
-import { organisationByOdsCode } from '../store/directory.js';
-import type { JsonValue } from '../transport/index.js';
+import type { Destination, JsonValue } from '../transport/index.js';
 import {
   CORRELATION_PREFIX,
   actorOf,
@@ -33,20 +35,29 @@ import {
   type CodedEntries,
   type DeliveryRow,
   type DocumentStatus,
+  type EventOptions,
   type ExchangeDocumentRow,
+  type RoutingRequest,
 } from './ledger-store.js';
 import { parametersOf, type ParameterReader } from './parameters.js';
 import {
   matchPatient,
-  patientAtEvent,
+  organisationIdByOds,
   planRecipients,
   resolveOrganisation,
   type CopyRequest,
+  type PatientMatch,
+  type PlannedRecipient,
 } from './routing.js';
 
-/** What a submission came to: the caller answers each differently (201, 200 duplicate, 422). */
+/**
+ * What a submission came to: the caller answers each differently (201, 200 duplicate, 409, 422).
+ * A conflict is an outcome rather than a thrown error so that the assurance report's record of it
+ * commits with the answer.
+ */
 export type SubmissionResult =
   | { outcome: 'rejected'; issues: ReturnType<typeof assuranceIssues> }
+  | { outcome: 'conflict'; error: FhirError }
   | {
       outcome: 'accepted' | 'duplicate' | 'held' | 'withdrawn';
       document: ExchangeDocumentRow;
@@ -57,12 +68,17 @@ interface SubmitInput {
   bundle: unknown;
   copies: CopyRequest[];
   copyToPatient: boolean;
+  /** Ingest without delivering: a backlog a sender found after an outage, for a backlog release. */
+  holdForRelease: boolean;
 }
 
-/** The body is the document Bundle itself, or Parameters with `document`, `copy-to` and `copy-to-patient`. */
+/**
+ * The body is the document Bundle itself, or Parameters with `document`, `copy-to`,
+ * `copy-to-patient` and `hold-for-release`.
+ */
 export function submitInput(body: unknown): SubmitInput {
   if (isJsonObject(body) && body.resourceType === 'Bundle')
-    return { bundle: body, copies: [], copyToPatient: false };
+    return { bundle: body, copies: [], copyToPatient: false, holdForRelease: false };
   const reader = parametersOf(body);
   const bundle = reader.resource('document');
   if (bundle === undefined) {
@@ -70,7 +86,12 @@ export function submitInput(body: unknown): SubmitInput {
       "Parameters.parameter('document')",
     ]);
   }
-  return { bundle, copies: copyRequests(reader), copyToPatient: reader.boolean('copy-to-patient') === true };
+  return {
+    bundle,
+    copies: copyRequests(reader),
+    copyToPatient: reader.boolean('copy-to-patient') === true,
+    holdForRelease: reader.boolean('hold-for-release') === true,
+  };
 }
 
 function copyRequests(reader: ParameterReader): CopyRequest[] {
@@ -84,7 +105,9 @@ function copyRequests(reader: ParameterReader): CopyRequest[] {
 
 /**
  * `$submit-document`: assure, recognise duplicates, match the patient, store the document and its
- * DocumentReference, route it and (when final) deliver it, all in the caller's transaction.
+ * DocumentReference, route it and (when final) deliver it, all in the caller's transaction. With
+ * `holdForRelease` a final document is routed but not sent: its rows wait in `final` (alarmed like
+ * any undelivered letter) until a backlog release delivers them.
  */
 export async function submitDocument(
   ctx: ExchangeContext,
@@ -94,10 +117,18 @@ export async function submitDocument(
 ): Promise<SubmissionResult> {
   requireRole(access, 'sender');
   const assurance = assureDocument(input.bundle);
-  if (assurance.outcome === 'rejected') return { outcome: 'rejected', issues: assuranceIssues(assurance) };
+  if (assurance.outcome === 'rejected') {
+    const issues = assuranceIssues(assurance);
+    await recordAssuranceEvent(ctx, tx, access, {
+      senderOds: lenientSenderOds(input.bundle) ?? access.principal.odsCode ?? 'unknown',
+      outcome: 'rejected',
+      reasons: [...new Set(assurance.problems.filter(isError).map((problem) => problem.reason))],
+    });
+    return { outcome: 'rejected', issues };
+  }
   const bundle = input.bundle as Bundle;
   const facts = extractDocumentFacts(bundle);
-  const senderOrgId = (await organisationByOdsCode(tx, facts.custodianOds))?.organizationId;
+  const senderOrgId = await organisationIdByOds(tx, facts.custodianOds);
   if (!actsForSender(access, { senderOrgId: senderOrgId ?? null })) {
     throw fhirError(
       'forbidden',
@@ -105,89 +136,227 @@ export async function submitDocument(
       ['Bundle.entry[0].resource.custodian'],
     );
   }
-  const existing = await findDocument(tx, facts.documentId);
-  if (existing) return duplicateOrConflict(tx, existing, facts);
-
+  const holdForRelease = input.holdForRelease && facts.status !== 'entered-in-error';
+  if (holdForRelease && facts.status === 'preliminary') {
+    throw fhirError(
+      'invalid-value',
+      'Only an issued (final or amended) document can be held for a backlog release; authorise it first.',
+      ["Parameters.parameter('hold-for-release')"],
+    );
+  }
   const now = ctx.clock.now();
   const match = await matchPatient(tx, facts);
-  const status: DocumentStatus =
-    facts.status === 'entered-in-error'
-      ? 'withdrawn'
-      : match.outcome === 'held'
-        ? 'held'
-        : facts.status === 'preliminary'
-          ? 'awaiting-authorisation'
-          : 'final';
-  const ids = { bundleId: randomUUID(), documentReferenceId: randomUUID() };
-  const rowId = await insertDocument(tx, {
-    documentId: facts.documentId,
-    setId: facts.setId,
-    version: facts.version,
-    kind: facts.kind,
-    title: facts.title,
-    status,
-    ...(match.outcome === 'held' ? { holdReason: match.reason, holdDetail: match.detail } : {}),
-    ...(match.outcome === 'matched' ? { patientId: match.patientId } : {}),
-    nhsNumber: facts.patient.nhsNumber,
-    ...(senderOrgId === undefined ? {} : { senderOrgId }),
-    senderOds: facts.custodianOds,
-    contentHash: facts.contentHash,
-    eventAt: facts.eventAt,
-    ...(facts.replaces === undefined ? {} : { replaces: facts.replaces }),
-    ...ids,
-    assurance: { outcome: assurance.outcome, warnings: assurance.warnings },
-    codedEntries: codedEntriesOf(facts),
-    hasMedicationChanges: facts.hasMedicationChanges,
-    hasActions: facts.hasActions,
-    submittedBy: access.principal.subject,
-    at: now,
-  });
-  // Lost the race for this document id to a concurrent submission, which has now committed.
-  if (rowId === undefined) {
+  const routingRequest = { copies: input.copies, copyToPatient: input.copyToPatient };
+  const routed = await routeNewDocument(ctx, tx, facts, match, routingRequest);
+  const actor = actorOf(access);
+  const inserted = await insertDocument(
+    tx,
+    {
+      documentId: facts.documentId,
+      setId: facts.setId,
+      version: facts.version,
+      kind: facts.kind,
+      title: facts.title,
+      status: routed.status,
+      ...(routed.hold === undefined
+        ? {}
+        : { holdReason: routed.hold.reason, holdDetail: routed.hold.detail }),
+      ...(match.outcome === 'matched' ? { patientId: match.patientId } : {}),
+      nhsNumber: facts.patient.nhsNumber,
+      ...(senderOrgId === undefined ? {} : { senderOrgId }),
+      senderOds: facts.custodianOds,
+      contentHash: facts.contentHash,
+      eventAt: facts.eventAt,
+      ...(facts.replaces === undefined ? {} : { replaces: facts.replaces }),
+      bundleId: randomUUID(),
+      documentReferenceId: randomUUID(),
+      assurance: { outcome: assurance.outcome, warnings: assurance.warnings },
+      codedEntries: codedEntriesOf(facts),
+      hasMedicationChanges: facts.hasMedicationChanges,
+      hasActions: facts.hasActions,
+      submittedBy: access.principal.subject,
+      at: now,
+      heldForRelease: holdForRelease,
+      ...(routed.hold !== undefined || input.copies.length > 0 || input.copyToPatient
+        ? { routingRequest }
+        : {}),
+    },
+    {
+      recipients: routed.recipients,
+      state: routed.status === 'final' ? 'final' : 'awaiting-authorisation',
+      actor,
+    },
+  );
+  // The id is taken: an earlier submission, or a concurrent one this insert waited for.
+  if (inserted === undefined) {
     const winner = await findDocument(tx, facts.documentId);
     if (!winner)
       throw fhirError('service-unavailable', 'The document is being submitted concurrently; try again.');
-    return duplicateOrConflict(tx, winner, facts);
+    return duplicateOrConflict(ctx, tx, access, winner, facts);
   }
-  const document = (await findDocument(tx, facts.documentId)) as ExchangeDocumentRow;
+  const { document, rows } = inserted;
   await storeDocumentResources(ctx, tx, bundle, facts, document);
-  const actor = actorOf(access);
-  if (status === 'withdrawn') {
+  if (document.status === 'withdrawn') {
     await withdrawSet(ctx, tx, document, actor);
     return { outcome: 'withdrawn', document, rows: [] };
   }
-  if (match.outcome === 'held') return { outcome: 'held', document, rows: [] };
-
-  const atEvent = await patientAtEvent(tx, match.patientId, facts.eventAt, match.patient);
-  const plan = await planRecipients(tx, atEvent, match.patientId, input.copies, input.copyToPatient, {
-    holdingPracticeOds: ctx.options.holdingPracticeOds,
-  });
-  if (plan.outcome === 'held') {
-    await holdDocument(tx, document, plan.reason, plan.detail, now);
-    return {
-      outcome: 'held',
-      document: (await findDocument(tx, facts.documentId)) as ExchangeDocumentRow,
-      rows: [],
-    };
-  }
-  const initial = status === 'final' ? 'final' : 'awaiting-authorisation';
-  for (const recipient of plan.recipients)
-    await insertDeliveryRow(tx, document, recipient, initial, now, actor);
-  if (status === 'final') await release(ctx, tx, document, bundle, actor);
+  if (document.status === 'held') return { outcome: 'held', document, rows: [] };
+  if (document.status !== 'final' || holdForRelease) return { outcome: 'accepted', document, rows };
+  await release(ctx, tx, document, bundle, actor, rows);
   return { outcome: 'accepted', document, rows: await deliveryRowsOf(tx, document.rowId) };
 }
 
-async function duplicateOrConflict(
+interface RoutedDocument {
+  status: DocumentStatus;
+  hold?: { reason: string; detail: string };
+  recipients: PlannedRecipient[];
+}
+
+/**
+ * Who a new document goes to, decided before it is stored (so the document, its rows and their
+ * events are one statement): nobody when it is withdrawn, or held because the patient or a
+ * recipient is in doubt; else the registered practice at the event, the copies, the patient.
+ */
+async function routeNewDocument(
+  ctx: ExchangeContext,
   tx: SqlExecutor,
+  facts: DocumentFacts,
+  match: PatientMatch,
+  request: RoutingRequest,
+): Promise<RoutedDocument> {
+  if (facts.status === 'entered-in-error') return { status: 'withdrawn', recipients: [] };
+  if (match.outcome === 'held') return { status: 'held', hold: match, recipients: [] };
+  const plan = await planRecipients(
+    tx,
+    match.patientAtEvent,
+    match.patientId,
+    request.copies,
+    request.copyToPatient,
+    {
+      holdingPracticeOds: ctx.options.holdingPracticeOds,
+    },
+  );
+  if (plan.outcome === 'held') return { status: 'held', hold: plan, recipients: [] };
+  return {
+    status: facts.status === 'preliminary' ? 'awaiting-authorisation' : 'final',
+    recipients: plan.recipients,
+  };
+}
+
+interface RouteTarget {
+  bundle: Bundle;
+  /** Our Patient record as it was at the event (routing goes to the practice responsible then). */
+  patient: Patient;
+  patientId: string;
+}
+
+/**
+ * Routes a stored document to its recipients (rows in its first state) and, when it is final and
+ * `send` is set, sends it. Held documents are released from review through here too.
+ */
+export async function routeAndSend(
+  ctx: ExchangeContext,
+  tx: SqlExecutor,
+  document: ExchangeDocumentRow,
+  target: RouteTarget,
+  options: { request: RoutingRequest; actor: Actor; send: boolean },
+): Promise<SubmissionResult> {
+  const now = ctx.clock.now();
+  const plan = await planRecipients(
+    tx,
+    target.patient,
+    target.patientId,
+    options.request.copies,
+    options.request.copyToPatient,
+    { holdingPracticeOds: ctx.options.holdingPracticeOds },
+  );
+  if (plan.outcome === 'held') {
+    await holdDocument(tx, document, plan.reason, plan.detail, now, options.request);
+    return {
+      outcome: 'held',
+      document: (await findDocument(tx, document.documentId)) as ExchangeDocumentRow,
+      rows: [],
+    };
+  }
+  const initial = document.status === 'final' ? 'final' : 'awaiting-authorisation';
+  const rows: DeliveryRow[] = [];
+  for (const recipient of plan.recipients)
+    rows.push(await insertDeliveryRow(tx, document, recipient, initial, now, options.actor));
+  if (document.status !== 'final' || !options.send) return { outcome: 'accepted', document, rows };
+  await release(ctx, tx, document, target.bundle, options.actor, rows);
+  return { outcome: 'accepted', document, rows: await deliveryRowsOf(tx, document.rowId) };
+}
+
+function isError(problem: { severity: string }): boolean {
+  return problem.severity === 'error';
+}
+
+/**
+ * The custodian's ODS code of a document that failed assurance, read without trusting its shape,
+ * so a refusal is counted against the sender that made it.
+ */
+function lenientSenderOds(bundle: unknown): string | undefined {
+  if (!isJsonObject(bundle) || !Array.isArray(bundle.entry)) return undefined;
+  const entries = (bundle.entry as unknown[]).filter(isJsonObject);
+  const composition = entries[0]?.resource;
+  if (!isJsonObject(composition) || !isJsonObject(composition.custodian)) return undefined;
+  const reference = composition.custodian.reference;
+  const custodian = entries.find((entry) => entry.fullUrl === reference)?.resource;
+  if (!isJsonObject(custodian) || !Array.isArray(custodian.identifier)) return undefined;
+  const ods = (custodian.identifier as unknown[])
+    .filter(isJsonObject)
+    .find((identifier) => identifier.system === ODS_ORGANIZATION_CODE_SYSTEM)?.value;
+  return typeof ods === 'string' && ods.length <= 16 ? ods : undefined;
+}
+
+async function recordAssuranceEvent(
+  ctx: ExchangeContext,
+  tx: SqlExecutor,
+  access: AccessContext,
+  event: {
+    senderOds: string;
+    documentId?: string;
+    outcome: 'rejected' | 'duplicate' | 'conflict';
+    reasons: string[];
+  },
+): Promise<void> {
+  await tx.query(
+    `insert into assurance_event (at, sender_ods, document_id, outcome, reasons, submitted_by)
+     values ($1::timestamptz, $2, $3, $4, $5::text[], $6)`,
+    [
+      ctx.clock.now().toISOString(),
+      event.senderOds,
+      event.documentId ?? null,
+      event.outcome,
+      event.reasons,
+      access.principal.subject,
+    ],
+  );
+}
+
+async function duplicateOrConflict(
+  ctx: ExchangeContext,
+  tx: SqlExecutor,
+  access: AccessContext,
   existing: ExchangeDocumentRow,
   facts: DocumentFacts,
 ): Promise<SubmissionResult> {
-  if (existing.contentHash !== facts.contentHash) {
-    throw fhirError(
-      'document-conflict',
-      `Document ${facts.documentId} was already received with different content. A changed document needs a new id (and relatesTo replaces).`,
-      ['Bundle.identifier'],
-    );
+  const conflict = existing.contentHash !== facts.contentHash;
+  await recordAssuranceEvent(ctx, tx, access, {
+    senderOds: facts.custodianOds,
+    documentId: facts.documentId,
+    outcome: conflict ? 'conflict' : 'duplicate',
+    reasons: [],
+  });
+  if (conflict) {
+    return {
+      outcome: 'conflict',
+      error: fhirError(
+        'document-conflict',
+        `Document ${facts.documentId} was already received with different content. A changed document needs a new id (and relatesTo replaces).`,
+        ['Bundle.identifier'],
+      ),
+    };
   }
   return { outcome: 'duplicate', document: existing, rows: await deliveryRowsOf(tx, existing.rowId) };
 }
@@ -198,11 +367,13 @@ async function holdDocument(
   reason: string,
   detail: string,
   at: Date,
+  routingRequest: RoutingRequest,
 ): Promise<void> {
   await tx.query(
-    `update exchange_document set status = 'held', hold_reason = $2, hold_detail = $3, updated_at = $4::timestamptz
+    `update exchange_document set status = 'held', hold_reason = $2, hold_detail = $3, updated_at = $4::timestamptz,
+       held_at = $4::timestamptz, resolution = null, resolved_at = null, routing_request = $5::jsonb
       where id = $1`,
-    [document.rowId, reason, detail, at.toISOString()],
+    [document.rowId, reason, detail, at.toISOString(), JSON.stringify(routingRequest)],
   );
 }
 
@@ -223,7 +394,6 @@ async function storeDocumentResources(
   facts: DocumentFacts,
   document: ExchangeDocumentRow,
 ): Promise<void> {
-  await ctx.store.createWithId(tx, { ...(bundle as R4Resource), id: document.bundleId } as never);
   const composition = bundle.entry?.[0]?.resource as Composition;
   const reference: DocumentReference = {
     resourceType: 'DocumentReference',
@@ -255,7 +425,11 @@ async function storeDocumentResources(
       },
     ],
   };
-  await ctx.store.createWithId(tx, reference as never);
+  // One statement for both: a backlog of tens of thousands of letters pays for every round trip.
+  await ctx.store.createAllWithIds(tx, [
+    { ...(bundle as R4Resource), id: document.bundleId } as never,
+    reference as never,
+  ]);
 }
 
 /**
@@ -269,38 +443,66 @@ export async function release(
   document: ExchangeDocumentRow,
   bundle: Bundle,
   actor: Actor,
+  knownRows?: readonly DeliveryRow[],
 ): Promise<void> {
-  const now = ctx.clock.now();
-  const late = delayedDays(document, now, ctx.options.alarms);
-  const recipientsByOrg = new Map<string, Awaited<ReturnType<typeof destinationFor>>>();
-  for (const row of await deliveryRowsOf(tx, document.rowId)) {
+  const late = delayedDays(document, ctx.clock.now(), ctx.options.alarms);
+  const destinations = new Map<string, Destination | undefined>();
+  for (const row of knownRows ?? (await deliveryRowsOf(tx, document.rowId))) {
     if (row.state !== 'final') continue;
-    if (row.transport === 'local') {
-      await applyEvent(tx, row.id, { type: 'queue' }, now, actor);
-      await applyEvent(tx, row.id, { type: 'deliver' }, now, actor, {
-        delayedDays: late,
-        reason: 'deliver:inbox',
-      });
-      continue;
-    }
-    const key = row.recipientOrgId ?? '';
-    if (!recipientsByOrg.has(key)) recipientsByOrg.set(key, await destinationFor(tx, key));
-    const destination = recipientsByOrg.get(key);
-    if (!destination)
-      throw fhirError('service-unavailable', 'The recipient endpoint changed while routing; try again.');
-    const messageId = messageIdFor(row.id, document.documentId);
-    await ctx.outbox.enqueue(tx, {
-      messageId,
-      destination,
-      correlationId: `${CORRELATION_PREFIX}${row.id}`,
-      payload: bundle as unknown as JsonValue,
-    });
-    await applyEvent(tx, row.id, { type: 'queue' }, now, actor, {
-      outboxMessageId: messageId,
-      delayedDays: late,
-    });
+    await sendRow(ctx, tx, { document, row, bundle, actor, destinations }, { delayedDays: late });
   }
   if (document.replaces !== null) await supersede(ctx, tx, document, actor);
+}
+
+export interface SendTarget {
+  document: ExchangeDocumentRow;
+  row: DeliveryRow;
+  bundle: Bundle;
+  actor: Actor;
+  /** Organisation id → its outbox destination, resolved once per call. */
+  destinations: Map<string, Destination | undefined>;
+  /**
+   * Distinguishes a deliberate second sending of the same row (re-queued after a rejection) from a
+   * retry: a retry must reuse the message id so the receiver de-duplicates it; a re-send must not.
+   */
+  resend?: string;
+}
+
+/**
+ * Sends one final (or re-routed, queued) row: a local recipient's inbox now, in this transaction,
+ * or the outbox with a stable message id for an external one. Returns the row as it ends.
+ */
+export async function sendRow(
+  ctx: ExchangeContext,
+  tx: SqlExecutor,
+  target: SendTarget,
+  options: EventOptions = {},
+): Promise<DeliveryRow> {
+  const { document, row, actor } = target;
+  const now = ctx.clock.now();
+  if (row.transport === 'local') {
+    await applyEvent(tx, row.id, { type: 'queue' }, now, actor, {
+      ...options,
+      reason: options.reason ?? 'queue',
+    });
+    return applyEvent(tx, row.id, { type: 'deliver' }, now, actor, { ...options, reason: 'deliver:inbox' });
+  }
+  const key = row.recipientOrgId ?? '';
+  if (!target.destinations.has(key)) target.destinations.set(key, await destinationFor(tx, key));
+  const destination = target.destinations.get(key);
+  if (!destination)
+    throw fhirError('service-unavailable', 'The recipient endpoint changed while routing; try again.');
+  const messageId = messageIdFor(
+    target.resend === undefined ? row.id : `${row.id}:${target.resend}`,
+    document.documentId,
+  );
+  await ctx.outbox.enqueue(tx, {
+    messageId,
+    destination,
+    correlationId: `${CORRELATION_PREFIX}${row.id}`,
+    payload: target.bundle as unknown as JsonValue,
+  });
+  return applyEvent(tx, row.id, { type: 'queue' }, now, actor, { ...options, outboxMessageId: messageId });
 }
 
 async function destinationFor(tx: SqlExecutor, organizationId: string) {
@@ -308,7 +510,7 @@ async function destinationFor(tx: SqlExecutor, organizationId: string) {
 }
 
 /** Every recipient of the replaced version stops acting on it: superseded (or corrected, if rejected). */
-async function supersede(
+export async function supersede(
   ctx: ExchangeContext,
   tx: SqlExecutor,
   document: ExchangeDocumentRow,
@@ -319,7 +521,7 @@ async function supersede(
   const now = ctx.clock.now();
   const reason = `replaced by ${document.documentId}`;
   for (const row of await deliveryRowsOf(tx, earlier.rowId)) {
-    if (row.state === 'superseded' || row.state === 'withdrawn') continue;
+    if (isTerminalLedgerState(row.state)) continue;
     const event =
       row.state === 'rejected'
         ? ({ type: 'correct' } as const)
@@ -328,7 +530,7 @@ async function supersede(
           : ({ type: 'supersede' } as const);
     await applyEvent(tx, row.id, event, now, actor, { reason });
   }
-  if (earlier.status !== 'superseded' && earlier.status !== 'withdrawn') {
+  if (earlier.status !== 'superseded' && earlier.status !== 'withdrawn' && earlier.status !== 'returned') {
     await setDocumentStatus(tx, earlier.rowId, earlier.status, 'superseded', now);
     await markDocumentReference(ctx, tx, earlier, 'superseded');
   }
@@ -348,7 +550,7 @@ async function withdrawSet(
   for (const target of targets) {
     if (target.rowId === notice.rowId || target.status === 'withdrawn') continue;
     for (const row of await deliveryRowsOf(tx, target.rowId)) {
-      if (row.state === 'superseded' || row.state === 'withdrawn') continue;
+      if (isTerminalLedgerState(row.state)) continue;
       await applyEvent(tx, row.id, { type: 'withdraw' }, now, actor, {
         reason: `entered in error (${notice.documentId})`,
       });

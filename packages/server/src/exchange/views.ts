@@ -1,14 +1,20 @@
 import {
   LEDGER_STATES,
+  TERMINAL_LEDGER_STATES,
   evaluateAlarms,
   fhirError,
+  latenessLabel,
   type Alarm,
+  type EndpointSnapshot,
   type LedgerRowSnapshot,
   type LedgerState,
 } from '@carebridge/domain';
 import type { AccessContext } from '../access/access-control.js';
 import type { SqlExecutor } from '../store/database.js';
+import { endpointAcknowledgements } from '../transport/index.js';
+import { checkedReleaseId } from './backlog-release.js';
 import { actsForSender, isOperations, ownPatientIds, type ExchangeContext } from './context.js';
+import { heldSnapshots } from './review-queue.js';
 import {
   deliveryColumns,
   deliveryRowsOf,
@@ -88,7 +94,18 @@ function documentParts(document: ExchangeDocumentRow): Part[] {
     instant('eventAt', document.eventAt),
     bool('hasMedicationChanges', document.hasMedicationChanges),
     bool('hasActions', document.hasActions),
+    instant('heldAt', document.heldAt),
+    code('resolution', document.resolution),
+    str('resolutionDetail', document.resolutionDetail),
+    instant('heldForRelease', document.heldForReleaseAt),
+    str('release', document.releaseId),
   ];
+}
+
+/** "delayed: 3 days late" as a release labelled it, or from the days late of an ordinary delivery. */
+export function latenessOf(row: Pick<DeliveryRow, 'lateness' | 'delayedDays'>): string | undefined {
+  if (row.lateness !== null) return row.lateness;
+  return row.delayedDays > 0 ? latenessLabel(row.delayedDays, true) : undefined;
 }
 
 function rowParts(row: DeliveryRow, events: readonly DeliveryEventRow[]): Part[] {
@@ -113,6 +130,11 @@ function rowParts(row: DeliveryRow, events: readonly DeliveryEventRow[]): Part[]
     str('rejectionDetail', row.rejectionDetail),
     str('outboxMessage', row.outboxMessageId),
     int('delayedDays', row.delayedDays),
+    str('lateness', latenessOf(row)),
+    str('release', row.releaseId),
+    str('duplicateOf', row.duplicateOf),
+    str('reroutedTo', row.reroutedTo),
+    str('reroutedFrom', row.reroutedFrom),
     ...events
       .filter((event) => event.rowId === row.id)
       .map((event) =>
@@ -134,6 +156,8 @@ interface InboxQuery {
   patientIds?: string[];
   states?: LedgerState[];
   delayed?: boolean;
+  /** Only what this backlog release delivered, in its delivery order (per patient, oldest first). */
+  releaseId?: string;
   count: number;
   cursor?: number;
 }
@@ -157,6 +181,9 @@ export function inboxQuery(access: AccessContext, query: Array<[string, string]>
       case 'cursor':
         if (!/^\d{1,18}$/.test(value)) throw badParameter(name, 'the cursor of a previous page');
         result.cursor = Number(value);
+        break;
+      case 'release':
+        result.releaseId = checkedReleaseId(value);
         break;
       case 'organization':
         if (!isOperations(access)) throw fhirError('forbidden', 'Only operations may read another inbox.');
@@ -193,9 +220,13 @@ type InboxRow = DeliveryRow & {
   hasMedicationChanges: boolean;
   hasActions: boolean;
   eventAt: Date;
+  position: number;
 };
 
-/** A recipient's inbox, newest first, keyset-paged on the row id. */
+/**
+ * A recipient's inbox, newest first, keyset-paged on the row id; a release's letters in the order it
+ * delivered them (each patient's together, oldest first), keyset-paged on that position.
+ */
 export async function inbox(
   tx: SqlExecutor,
   query: InboxQuery,
@@ -210,20 +241,24 @@ export async function inbox(
   else where.push(`d.recipient_org_id = ${add(query.organizationId)} and d.recipient_kind <> 'patient'`);
   if (query.states) where.push(`d.state = any(${add(query.states)}::text[])`);
   if (query.delayed !== undefined) where.push(query.delayed ? 'd.delayed_days > 0' : 'd.delayed_days = 0');
-  if (query.cursor !== undefined) where.push(`d.id < ${add(query.cursor)}`);
+  const inRelease = query.releaseId !== undefined;
+  if (inRelease) where.push(`d.release_id = ${add(query.releaseId)}::uuid`);
+  const position = inRelease ? 'i.seq' : 'd.id';
+  if (query.cursor !== undefined) where.push(`${position} ${inRelease ? '>' : '<'} ${add(query.cursor)}`);
   const { rows } = await tx.query<InboxRow>(
     `select ${deliveryColumns('d')}, e.title, e.kind, e.patient_id as "patientId",
        e.document_reference_id as "documentReferenceId", e.has_medication_changes as "hasMedicationChanges",
-       e.has_actions as "hasActions", e.event_at as "eventAt"
+       e.has_actions as "hasActions", e.event_at as "eventAt", ${position} as position
      from delivery_row d join exchange_document e on e.id = d.document_row
-     where ${where.join(' and ')} order by d.id desc limit ${add(query.count + 1)}`,
+       ${inRelease ? 'join backlog_release_item i on i.row_id = d.id' : ''}
+     where ${where.join(' and ')} order by ${position} ${inRelease ? 'asc' : 'desc'} limit ${add(query.count + 1)}`,
     params,
   );
   const page = rows.slice(0, query.count).map((row) => ({ ...row, ...normaliseDelivery(row) }));
-  const next = rows.length > query.count ? page[page.length - 1]?.id : undefined;
+  const next = rows.length > query.count ? page[page.length - 1]?.position : undefined;
   const body = parameters([
     int('count', page.length),
-    str('next', next),
+    str('next', next === undefined ? undefined : String(next)),
     ...page.map((row) =>
       group('entry', [
         str('document', row.documentId),
@@ -236,6 +271,8 @@ export async function inbox(
         instant('eventAt', new Date(row.eventAt)),
         bool('delayed', row.delayedDays > 0),
         int('delayedDays', row.delayedDays),
+        str('lateness', latenessOf(row)),
+        str('release', row.releaseId),
         bool('hasMedicationChanges', row.hasMedicationChanges),
         bool('hasActions', row.hasActions),
         code('rejectionReason', row.rejectionReason),
@@ -276,13 +313,13 @@ export async function exchangeAlarms(
     `select ${deliveryColumns('d')}, e.kind, e.event_at as "eventAt", e.sender_org_id as "senderOrgId",
        e.patient_id as "patientId"
      from delivery_row d join exchange_document e on e.id = d.document_row
-     where d.state not in ('filed', 'superseded', 'withdrawn')
+     where d.state <> all($3::text[])
        and ($1::boolean or e.sender_org_id = $2 or (d.recipient_org_id = $2 and d.delivered_at is not null))
      order by d.id limit ${ALARM_ROW_LIMIT}`,
-    [all, orgId ?? null],
+    [all, orgId ?? null, SETTLED_STATES],
   );
   const now = ctx.clock.now();
-  const alarms: Array<{ alarm: Alarm; row: AlarmRow }> = [];
+  const alarms: Array<{ alarm: Alarm; row?: AlarmRow }> = [];
   for (const raw of rows) {
     const row = { ...raw, ...normaliseDelivery(raw), eventAt: new Date(raw.eventAt) };
     const asSender = all || row.senderOrgId === orgId;
@@ -290,26 +327,49 @@ export async function exchangeAlarms(
       if (asSender || alarm.party === 'recipient') alarms.push({ alarm, row });
     }
   }
+  const held = await heldSnapshots(tx, all ? undefined : orgId, ALARM_ROW_LIMIT);
+  const endpoints = all ? await endpointSnapshots(tx) : [];
+  for (const alarm of evaluateAlarms({ held, endpoints }, now, ctx.options.alarms)) alarms.push({ alarm });
   const body = parameters([
     int('count', alarms.length),
-    ...alarms.map(({ alarm, row }) =>
-      group('alarm', [
-        code('code', alarm.code),
-        code('severity', alarm.severity),
-        code('party', alarm.party),
-        instant('due', alarm.dueAt),
-        str('message', alarm.message),
-        str('document', row.documentId),
-        str('row', row.id),
-        code('state', row.state),
-        ref('recipient', row.recipientOrgId === null ? null : `Organization/${row.recipientOrgId}`),
-      ]),
-    ),
+    ...alarms.map(({ alarm, row }) => group('alarm', alarmParts(alarm, row))),
   ]);
   return {
     body,
-    patientIds: [...new Set(alarms.flatMap(({ row }) => (row.patientId === null ? [] : [row.patientId])))],
+    patientIds: [
+      ...new Set(alarms.flatMap(({ row }) => (row?.patientId === null || !row ? [] : [row.patientId]))),
+    ],
   };
+}
+
+/** Ledger states that no longer age: filed, and the terminal ones. */
+const SETTLED_STATES: readonly LedgerState[] = ['filed', ...TERMINAL_LEDGER_STATES];
+
+function alarmParts(alarm: Alarm, row: AlarmRow | undefined): Part[] {
+  return [
+    code('code', alarm.code),
+    code('severity', alarm.severity),
+    code('party', alarm.party),
+    instant('due', alarm.dueAt),
+    str('message', alarm.message),
+    str('document', row?.documentId ?? alarm.documentId),
+    str('row', row?.id),
+    code('state', row?.state),
+    ref('recipient', row?.recipientOrgId == null ? null : `Organization/${row.recipientOrgId}`),
+    str('endpoint', alarm.endpoint),
+  ];
+}
+
+/** Transport endpoints with messages waiting for an acknowledgement (transport/health.ts). */
+async function endpointSnapshots(tx: SqlExecutor): Promise<EndpointSnapshot[]> {
+  return (await endpointAcknowledgements(tx)).map((endpoint) => ({
+    endpoint: `${endpoint.kind} endpoint ${endpoint.endpointId} (${endpoint.recipientOds})`,
+    pendingMessages: endpoint.pendingMessages,
+    oldestPendingSince: endpoint.oldestPendingSince,
+    ...(endpoint.lastAcknowledgementAt === null
+      ? {}
+      : { lastAcknowledgementAt: endpoint.lastAcknowledgementAt }),
+  }));
 }
 
 function snapshotOf(row: AlarmRow): LedgerRowSnapshot {

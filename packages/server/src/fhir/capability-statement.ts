@@ -3,6 +3,7 @@ import type { Clock } from '@carebridge/domain';
 import { SUPPORTED_RESOURCE_TYPES } from '@carebridge/domain';
 import type { FhirLimits } from '../config.js';
 import { EXCHANGE_OPERATIONS, type ExchangeOperation } from '../exchange/operation-names.js';
+import { REQUEST_OPERATIONS } from '../requests/operation-names.js';
 
 export interface SearchParameterSummary {
   name: string;
@@ -55,6 +56,7 @@ export function capabilityStatementJson(
         operation: [
           { name: 'validate', definition: 'http://hl7.org/fhir/OperationDefinition/Resource-validate' },
           ...EXCHANGE_OPERATION_CAPABILITIES,
+          ...operationCapabilities(REQUEST_OPERATIONS),
         ],
       },
     ],
@@ -70,6 +72,15 @@ const EXCHANGE_OPERATION_CAPABILITIES = (Object.keys(EXCHANGE_OPERATIONS) as Exc
     documentation: `${EXCHANGE_OPERATIONS[name]} [base]/${name}`,
   }),
 );
+
+/** Requests with an owner (docs/conformance.md, "Requests with an owner"): system-level operations. */
+function operationCapabilities(operations: Readonly<Record<string, string>>) {
+  return Object.entries(operations).map(([name, method]) => ({
+    name: name.slice(1),
+    definition: `https://carebridge.dev/fhir/OperationDefinition/${name.slice(1)}`,
+    documentation: `${method} [base]/${name}`,
+  }));
+}
 
 function resourceCapability(
   type: CapabilityStatementRestResource['type'],

@@ -22,6 +22,7 @@ const ACTIONS: Record<Interaction['kind'], AuditEntry['action']> = {
   'break-glass-reviews': 'R',
   'break-glass-review': 'E',
   exchange: 'E',
+  requests: 'E',
 };
 
 /** The audit entry for one interaction of a request, from its outcome. */
@@ -88,5 +89,7 @@ function batchKind(request: FhirRequest): string {
 /** The interaction's name in the audit: the operation for exchange operations ($submit-document, …). */
 function auditInteractionName(interaction: Interaction, request: FhirRequest): string {
   if (interaction.kind === 'batch-or-transaction') return batchKind(request);
-  return interaction.kind === 'exchange' ? interaction.operation : interaction.kind;
+  return interaction.kind === 'exchange' || interaction.kind === 'requests'
+    ? interaction.operation
+    : interaction.kind;
 }

@@ -7,6 +7,8 @@ import type { ResourceStore } from '../store/resource-store.js';
 import type { AuditEvents } from './audit-events.js';
 import type { BreakGlassOperations } from './break-glass-operations.js';
 import type { ExchangeOperations } from '../exchange/exchange-operations.js';
+import { runsInRequestTransaction } from '../exchange/operation-names.js';
+import type { RequestOperations } from '../requests/request-operations.js';
 import type { HistoryService } from './history.js';
 import { interactionAuditEntry, markRolledBack } from './interaction-audit.js';
 import { applyJsonPatch } from './patch.js';
@@ -32,6 +34,8 @@ export interface InteractionDependencies {
   breakGlass: BreakGlassOperations;
   /** Document exchange ($submit-document, $inbox, …); absent, those operations answer 404. */
   exchange?: ExchangeOperations;
+  /** Requests with an owner ($create-request, $request-worklist, …); absent, those operations answer 404. */
+  requests?: RequestOperations;
   auditEvents: AuditEvents;
   clock: Clock;
   limits: FhirLimits;
@@ -164,6 +168,10 @@ export class FhirInteractions {
         if (!this.deps.exchange)
           throw fhirError('operation-not-supported', `${interaction.operation} is not enabled.`);
         return this.deps.exchange.perform(db, interaction.operation, request);
+      case 'requests':
+        if (!this.deps.requests)
+          throw fhirError('operation-not-supported', `${interaction.operation} is not enabled.`);
+        return this.deps.requests.perform(db, interaction.operation, request);
       case 'batch-or-transaction':
         throw fhirError('invalid-bundle', 'A batch or transaction cannot be nested inside another Bundle.');
     }
@@ -412,7 +420,9 @@ export class FhirInteractions {
  * replayable request must store its answer with its effect.
  */
 function needsTransaction(interaction: Interaction, request: FhirRequest): boolean {
-  if (interaction.kind === 'exchange') return request.method === 'POST';
+  if (interaction.kind === 'requests') return request.method === 'POST';
+  if (interaction.kind === 'exchange')
+    return request.method === 'POST' && runsInRequestTransaction(interaction.operation);
   if (!WRITE_KINDS.has(interaction.kind)) return false;
   if (request.headers.requestId !== undefined) return true;
   return interaction.kind === 'create' && (request.headers.ifNoneExist ?? '').trim() !== '';
@@ -433,6 +443,7 @@ const TAKES_PARAMETERS: ReadonlySet<Interaction['kind']> = new Set([
   'history-type',
   'history-instance',
   'exchange',
+  'requests',
 ]);
 
 function refuseParameters(interaction: Interaction, query: Array<[string, string]>): void {

@@ -6,6 +6,11 @@ import {
   isExchangeOperation,
   type ExchangeOperation,
 } from '../exchange/operation-names.js';
+import {
+  REQUEST_OPERATIONS,
+  isRequestOperation,
+  type RequestOperation,
+} from '../requests/operation-names.js';
 
 /**
  * A FHIR interaction request, independent of HTTP: the REST routes and each entry of a batch or
@@ -69,7 +74,8 @@ export type Interaction =
   | { kind: 'break-glass-end'; resourceType: 'Patient'; id: string }
   | { kind: 'break-glass-reviews' }
   | { kind: 'break-glass-review' }
-  | { kind: 'exchange'; operation: ExchangeOperation };
+  | { kind: 'exchange'; operation: ExchangeOperation }
+  | { kind: 'requests'; operation: RequestOperation };
 
 /** Works out which interaction a method and path ask for, or throws the FhirError that says why not. */
 export function routeInteraction(method: FhirMethod, path: string): Interaction {
@@ -86,6 +92,11 @@ export function routeInteraction(method: FhirMethod, path: string): Interaction 
   if (segments.length === 1 && isExchangeOperation(first)) {
     const expected = EXCHANGE_OPERATIONS[first];
     if (method === expected || (expected === 'GET' && get)) return { kind: 'exchange', operation: first };
+    throw notAllowed(method, `${first} (use ${expected})`);
+  }
+  if (segments.length === 1 && isRequestOperation(first)) {
+    const expected = REQUEST_OPERATIONS[first];
+    if (method === expected || (expected === 'GET' && get)) return { kind: 'requests', operation: first };
     throw notAllowed(method, `${first} (use ${expected})`);
   }
   const resourceType = checkedType(first);

@@ -8,6 +8,7 @@ import type { HttpPolicy } from '../config.js';
 import { installCors } from '../ops/cors.js';
 import { installRateLimits } from '../ops/rate-limits.js';
 import type { Database } from '../store/database.js';
+import { CSV_OPERATIONS } from '../requests/operation-names.js';
 import type { FhirInteractions } from './interactions.js';
 import {
   fhirMethod,
@@ -151,7 +152,7 @@ async function buildRequest(
   const url = new URL(request.url, 'http://carebridge.invalid');
   const path = url.pathname.replace(/^\/fhir\/?/, '');
   const query = [...url.searchParams].filter(([name]) => !FORMAT_PARAMETERS.has(name));
-  checkResponseFormat(request.headers.accept, url.searchParams.get('_format'));
+  checkResponseFormat(request.headers.accept, url.searchParams.get('_format'), CSV_OPERATIONS.has(path));
   const headers = requestHeaders(request);
   const access = await options.access.contextFor(options.db, principal);
   return {
@@ -260,16 +261,26 @@ function interactionLabel(interaction: Interaction): string {
   return 'resourceType' in interaction ? `${interaction.kind} ${interaction.resourceType}` : interaction.kind;
 }
 
-/** Carebridge answers in FHIR JSON only; a client that accepts nothing else is told so (406). */
-function checkResponseFormat(accept: string | undefined, format: string | null): void {
-  if (format !== null && !/json$/.test(format)) {
+/**
+ * Carebridge answers in FHIR JSON only; a client that accepts nothing else is told so (406). The CSV
+ * operations (the workload ledger's export) also accept text/csv; their errors are still FHIR JSON.
+ */
+function checkResponseFormat(accept: string | undefined, format: string | null, csv: boolean): void {
+  const csvFormat = csv && (format === 'csv' || format === 'text/csv');
+  if (format !== null && !/json$/.test(format) && !csvFormat) {
     throw fhirError('not-acceptable', `_format=${format} is not supported; use json.`, ['_format']);
   }
   if (accept === undefined || accept.trim() === '') return;
   const acceptable = accept
     .split(',')
     .map((part) => part.split(';')[0]?.trim().toLowerCase() ?? '')
-    .some((type) => type === '*/*' || type === 'application/*' || type.endsWith('json'));
+    .some(
+      (type) =>
+        type === '*/*' ||
+        type === 'application/*' ||
+        type.endsWith('json') ||
+        (csv && (type === 'text/csv' || type === 'text/*')),
+    );
   if (!acceptable)
     throw fhirError('not-acceptable', `Cannot answer in ${accept}; use application/fhir+json.`);
 }

@@ -1,4 +1,5 @@
-import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
+import type { Socket } from 'node:net';
+import type { ConnectionError, FastifyError, FastifyInstance, FastifyReply } from 'fastify';
 import { FhirError, fhirError, type ErrorCode } from '@carebridge/domain';
 import { AccessTokenError, wwwAuthenticate } from '../identity/index.js';
 import { isDatabaseUnavailable } from '../store/database.js';
@@ -42,6 +43,28 @@ export function installErrorHandling(app: FastifyInstance): void {
     );
     return reply.code(404).header('content-type', FHIR_JSON).send(JSON.stringify(error.toOperationOutcome()));
   });
+}
+
+/**
+ * For Fastify's `clientErrorHandler`: a request so malformed that HTTP itself could not parse it
+ * (a bad request line or header). There is no reply object yet, so the answer is written to the
+ * socket directly, still as an OperationOutcome, and the connection is closed.
+ */
+export function answerClientError(error: ConnectionError, socket: Socket): void {
+  if (!socket.writable) return;
+  // The answer to a HEAD has no body, and a client reading one would misparse the connection.
+  // (Node passes the raw bytes as a Buffer, whatever Fastify's type says.)
+  const raw: unknown = error.rawPacket;
+  const isHead = Buffer.isBuffer(raw) && raw.toString('latin1', 0, 5) === 'HEAD ';
+  const fhir =
+    error.code === 'HPE_HEADER_OVERFLOW'
+      ? fhirError('headers-too-large', 'The request headers are too large.')
+      : fhirError('malformed-request', 'The request is not well-formed HTTP.');
+  const body = isHead ? '' : JSON.stringify(fhir.toOperationOutcome());
+  socket.end(
+    `HTTP/1.1 ${fhir.status} ${fhir.status === 431 ? 'Request Header Fields Too Large' : 'Bad Request'}\r\n` +
+      `Content-Type: ${FHIR_JSON}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
 }
 
 /** For Fastify's `frameworkErrors`: faults found before any route or hook runs. */

@@ -184,6 +184,17 @@ describe('buildDemoDirectory', () => {
     }
   });
 
+  it('admits twelve patients to the hospital, so its consultant has patients to write letters for', () => {
+    const admissions = resourcesOfType('Encounter', buildDemoDirectory({ admittedOn: '2026-11-19' }));
+    assert.equal(admissions.length, 12);
+    for (const admission of admissions) {
+      assert.equal(admission.status, 'in-progress');
+      assert.equal(admission.serviceProvider?.reference, 'Organization/org-rzz');
+      assert.equal(admission.period?.start, '2026-11-19');
+    }
+    assert.equal(resourcesOfType('Encounter', buildDemoDirectory({ patients: 3 })).length, 3);
+  });
+
   it('labels every resource as synthetic test data', () => {
     for (const resource of resources()) {
       assert.ok(

@@ -1,4 +1,5 @@
 import type { Bundle, BundleEntry, FhirResource } from 'fhir/r4.js';
+import { inpatientEncounters } from './demo-admissions.js';
 import { testRangeNhsNumber } from '@carebridge/domain';
 import { organisationResources } from './demo-organisations.js';
 import { DEMO_NHS_NUMBER_OFFSET, DEMO_PATIENT, patientResources } from './demo-patients.js';
@@ -33,6 +34,8 @@ export const DEFAULT_DEMO_PATIENT_COUNT = 200;
 export interface DemoDirectoryOptions {
   /** How many synthetic patients; at least 1, because the first is the demo-patient login. */
   patients?: number;
+  /** The date the demo inpatients were admitted (ISO); fixed by default so the directory is pure. */
+  admittedOn?: string;
 }
 
 /** How the demo-patient login maps onto the directory. */
@@ -89,6 +92,7 @@ export function buildDemoDirectory(options: DemoDirectoryOptions = {}): Bundle<F
     ...organisationResources(),
     ...staffResources(),
     ...patientResources(patientCount),
+    ...inpatientEncounters(patientCount, options.admittedOn),
   ];
   return { resourceType: 'Bundle', type: 'transaction', entry: resources.map(putEntry) };
 }

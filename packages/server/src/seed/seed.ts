@@ -23,7 +23,9 @@ export const SEED_PRINCIPAL: Principal = {
 export async function seedDemoDirectoryIfEmpty(app: FastifyInstance, db: Database): Promise<boolean> {
   const { rows } = await db.query('select 1 from resource limit 1');
   if (rows.length > 0) return false;
-  const response = await app.fhirClient.call(SEED_PRINCIPAL, 'POST', '', buildDemoDirectory(), {
+  // The demo inpatients were admitted two days before the first start, so their stays look current.
+  const admittedOn = new Date(Date.now() - 2 * 86_400_000).toISOString().slice(0, 10);
+  const response = await app.fhirClient.call(SEED_PRINCIPAL, 'POST', '', buildDemoDirectory({ admittedOn }), {
     requestId: 'carebridge-demo-seed',
   });
   if (response.status !== 200) {

@@ -48,6 +48,32 @@ for (const kind of testDatabaseKinds()) {
       assert.equal(read?.content, row.content);
     });
 
+    it('creates several first versions in one statement, each with its history and index rows', async () => {
+      const patient = (id: string, value: string): FhirResource & { id: string } =>
+        ({ resourceType: 'Patient', id, identifier: [{ value }] }) as FhirResource & { id: string };
+      const rows = await store.createAllWithIds(testDb.db, [
+        patient('many-1', 'MANY-1'),
+        patient('many-2', 'MANY-2'),
+      ]);
+      assert.deepEqual(
+        rows.map((row) => [row.id, row.versionId]),
+        [
+          ['many-1', 1],
+          ['many-2', 1],
+        ],
+      );
+      assert.deepEqual(await idsWithIdentifier(testDb.db, 'MANY-2'), ['many-2']);
+      const history = await store.history(testDb.db, { resourceType: 'Patient', id: 'many-1', count: 10 });
+      assert.deepEqual(
+        history.map((row) => [row.versionId, row.method]),
+        [[1, 'POST']],
+      );
+      await assert.rejects(
+        store.createAllWithIds(testDb.db, [patient('many-3', 'MANY-3'), patient('many-1', 'MANY-1')]),
+        /already exist/,
+      );
+    });
+
     it('writes the index rows with the resource and replaces them on update', async () => {
       const created = await store.create(testDb.db, {
         resourceType: 'Patient',

@@ -208,6 +208,46 @@ export class ResourceStore {
     return row;
   }
 
+  /**
+   * Creates version 1 of several resources under ids the caller chose, in one statement (resources,
+   * history and index rows together, as for one): a document and the DocumentReference that makes
+   * it searchable are one round trip. Throws, like createWithId, when any of them already exists:
+   * call it in a transaction, which the error rolls back (the others were written by then).
+   */
+  async createAllWithIds(
+    db: SqlExecutor,
+    resources: ReadonlyArray<FhirResource & { id: string }>,
+  ): Promise<ResourceRow[]> {
+    const versions = resources.map((resource) => this.stamp(resource, 1, false));
+    const { rows } = await db.query<{ rid: number }>(
+      `with src as (
+         select * from unnest($1::text[], $2::text[], $3::timestamptz[], $4::text[], $5::jsonb[])
+           with ordinality as s(resource_type, id, last_updated, content, idx, ord)
+       ),
+       r as (
+         insert into resource (resource_type, id, version_id, last_updated, deleted, content)
+         select resource_type, id, 1, last_updated, false, content from src order by ord
+         on conflict (resource_type, id) do nothing
+         returning rid, resource_type, id
+       ),
+       rs as (select r.rid, src.* from r join src on src.resource_type = r.resource_type and src.id = r.id),
+       ${historyAndIndexSql(FIRST_VERSIONS)}`,
+      [
+        versions.map((version) => version.row.resourceType),
+        versions.map((version) => version.row.id),
+        versions.map((version) => version.lastUpdated),
+        versions.map((version) => version.content),
+        versions.map((version) => version.index),
+      ],
+    );
+    if (rows.length !== resources.length) {
+      throw new Error(
+        `Some of ${resources.map((r) => `${r.resourceType}/${r.id}`).join(', ')} already exist`,
+      );
+    }
+    return versions.map((version) => version.row);
+  }
+
   /** A new server-assigned logical id. */
   assignId(): string {
     return this.newId();
@@ -382,67 +422,115 @@ const INDEX_DELETE_SQL = [
   .join('\n');
 
 /**
- * The shared tail of every version write: the history row and the new index rows, all taken from
- * the JSON of parameter $7 (a SearchIndexRows object). Parameters: $1 type, $2 id, $3 lastUpdated,
- * $4 content, $5 method, $6 deleted, $7 index rows, $8 version id.
+ * Where the tail of a version write takes each value from: the single-version statements use
+ * parameters ($1 type, $2 id, $3 lastUpdated, $4 content, $5 method, $6 deleted, $7 index rows, $8
+ * version id) and the one-row CTE `r`; writing several first versions at once reads them from the
+ * rows of the CTE `rs` instead.
  */
-const HISTORY_AND_INDEX_SQL = `
+interface VersionSource {
+  from: string;
+  rid: string;
+  type: string;
+  id: string;
+  versionId: string;
+  lastUpdated: string;
+  method: string;
+  deleted: string;
+  content: string;
+  index: string;
+}
+
+const ONE_VERSION: VersionSource = {
+  from: 'r',
+  rid: 'r.rid',
+  type: '$1',
+  id: '$2',
+  versionId: '$8::bigint',
+  lastUpdated: '$3::timestamptz',
+  method: '$5',
+  deleted: '$6',
+  content: '$4',
+  index: '$7::jsonb',
+};
+
+const FIRST_VERSIONS: VersionSource = {
+  from: 'rs',
+  rid: 'rs.rid',
+  type: 'rs.resource_type',
+  id: 'rs.id',
+  versionId: '1',
+  lastUpdated: 'rs.last_updated',
+  method: "'POST'",
+  deleted: 'false',
+  content: 'rs.content',
+  index: 'rs.idx',
+};
+
+/**
+ * The shared tail of every version write: the history row and the new index rows, all taken from
+ * the JSON of the index rows (a SearchIndexRows object), from `source`.
+ */
+function historyAndIndexSql(v: VersionSource): string {
+  return `
   h as (
     insert into resource_history (resource_type, id, version_id, last_updated, method, deleted, content)
-    select $1, $2, $8::bigint, $3::timestamptz, $5, $6, $4 from r
+    select ${v.type}, ${v.id}, ${v.versionId}, ${v.lastUpdated}, ${v.method}, ${v.deleted}, ${v.content} from ${v.from}
   ),
   i_token as (
     insert into search_token (rid, resource_type, param, system, code, text)
-    select r.rid, $1, x.param, x.system, x.code, x.text
-      from r, jsonb_to_recordset($7::jsonb -> 'token') as x(param text, system text, code text, text text)
+    select ${v.rid}, ${v.type}, x.param, x.system, x.code, x.text
+      from ${v.from}, jsonb_to_recordset(${v.index} -> 'token') as x(param text, system text, code text, text text)
   ),
   i_string as (
     insert into search_string (rid, resource_type, param, value, exact)
-    select r.rid, $1, x.param, x.value, x.exact
-      from r, jsonb_to_recordset($7::jsonb -> 'string') as x(param text, value text, exact text)
+    select ${v.rid}, ${v.type}, x.param, x.value, x.exact
+      from ${v.from}, jsonb_to_recordset(${v.index} -> 'string') as x(param text, value text, exact text)
   ),
   i_reference as (
     insert into search_reference (rid, resource_type, param, target_type, target_id, value)
-    select r.rid, $1, x.param, x."targetType", x."targetId", x.value
-      from r, jsonb_to_recordset($7::jsonb -> 'reference')
+    select ${v.rid}, ${v.type}, x.param, x."targetType", x."targetId", x.value
+      from ${v.from}, jsonb_to_recordset(${v.index} -> 'reference')
         as x(param text, "targetType" text, "targetId" text, value text)
   ),
   i_date as (
     insert into search_date (rid, resource_type, param, low, high)
-    select r.rid, $1, x.param, x.low::timestamptz, x.high::timestamptz
-      from r, jsonb_to_recordset($7::jsonb -> 'date') as x(param text, low text, high text)
+    select ${v.rid}, ${v.type}, x.param, x.low::timestamptz, x.high::timestamptz
+      from ${v.from}, jsonb_to_recordset(${v.index} -> 'date') as x(param text, low text, high text)
   ),
   i_number as (
     insert into search_number (rid, resource_type, param, value, low, high)
-    select r.rid, $1, x.param, x.value, x.low, x.high
-      from r, jsonb_to_recordset($7::jsonb -> 'number') as x(param text, value numeric, low numeric, high numeric)
+    select ${v.rid}, ${v.type}, x.param, x.value, x.low, x.high
+      from ${v.from}, jsonb_to_recordset(${v.index} -> 'number') as x(param text, value numeric, low numeric, high numeric)
   ),
   i_quantity as (
     insert into search_quantity (rid, resource_type, param, value, low, high, system, code, unit)
-    select r.rid, $1, x.param, x.value, x.low, x.high, x.system, x.code, x.unit
-      from r, jsonb_to_recordset($7::jsonb -> 'quantity')
+    select ${v.rid}, ${v.type}, x.param, x.value, x.low, x.high, x.system, x.code, x.unit
+      from ${v.from}, jsonb_to_recordset(${v.index} -> 'quantity')
         as x(param text, value numeric, low numeric, high numeric, system text, code text, unit text)
   ),
   i_uri as (
     insert into search_uri (rid, resource_type, param, value)
-    select r.rid, $1, x.param, x.value from r, jsonb_to_recordset($7::jsonb -> 'uri') as x(param text, value text)
+    select ${v.rid}, ${v.type}, x.param, x.value from ${v.from}, jsonb_to_recordset(${v.index} -> 'uri') as x(param text, value text)
   ),
   i_compartment as (
     insert into resource_compartment (rid, patient_id)
-    select r.rid, x.value from r, jsonb_array_elements_text($7::jsonb -> 'compartment') as x(value)
+    select ${v.rid}, x.value from ${v.from}, jsonb_array_elements_text(${v.index} -> 'compartment') as x(value)
   ),
   i_relationship as (
     -- A relationship named through a PractitionerRole belongs to that role's organisation.
     insert into access_relationship (rid, patient_id, organization_id, basis)
     select rel.rid, rel.patient_id, rel.organization_id, rel.basis from (
-      select r.rid, x."patientId" as patient_id, x.basis,
+      select ${v.rid}, x."patientId" as patient_id, x.basis,
         case when x."organizationType" = 'Organization' then x."organizationId" else (
           select o.target_id from resource pr join search_reference o on o.rid = pr.rid
            where pr.resource_type = 'PractitionerRole' and pr.id = x."organizationId" and pr.deleted = false
              and o.param = 'organization' and o.target_type = 'Organization' limit 1
         ) end as organization_id
-      from r, jsonb_to_recordset($7::jsonb -> 'relationships')
+      from ${v.from}, jsonb_to_recordset(${v.index} -> 'relationships')
         as x("patientId" text, "organizationType" text, "organizationId" text, basis text)
     ) rel where rel.organization_id is not null
   )
-  select rid from r`;
+  select rid from ${v.from}`;
+}
+
+const HISTORY_AND_INDEX_SQL = historyAndIndexSql(ONE_VERSION);

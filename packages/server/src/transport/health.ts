@@ -189,6 +189,47 @@ export async function sweepForAlerts(
   });
 }
 
+/**
+ * What each endpoint has left unacknowledged, as the exchange alarms need it
+ * (`endpoint-not-acknowledging`): messages still pending or delivering (sent, or in a mailbox, but
+ * not acknowledged), the oldest of them, and the endpoint's last success or mailbox acknowledgement.
+ * Only endpoints with something waiting: one with nothing to acknowledge is quiet, not broken.
+ */
+export async function endpointAcknowledgements(db: SqlExecutor): Promise<
+  Array<{
+    endpointId: string;
+    kind: DestinationKind;
+    recipientOds: string;
+    pendingMessages: number;
+    oldestPendingSince: Date;
+    lastAcknowledgementAt: Date | null;
+  }>
+> {
+  const { rows } = await db.query<{
+    endpoint_id: string;
+    kind: DestinationKind;
+    recipient_ods: string;
+    pending: number;
+    oldest: Date | string;
+    last_success_at: Date | string | null;
+  }>(
+    `select o.endpoint_id, min(o.destination_kind) as kind, min(o.recipient_ods) as recipient_ods,
+       count(*)::integer as pending, min(o.created_at) as oldest, min(e.last_success_at) as last_success_at
+     from outbox_message o left join outbox_endpoint e on e.endpoint_id = o.endpoint_id
+     where o.status in ('pending', 'delivering')
+     group by o.endpoint_id
+     order by o.endpoint_id`,
+  );
+  return rows.map((row) => ({
+    endpointId: row.endpoint_id,
+    kind: row.kind,
+    recipientOds: row.recipient_ods,
+    pendingMessages: row.pending,
+    oldestPendingSince: toDate(row.oldest) as Date,
+    lastAcknowledgementAt: toDate(row.last_success_at),
+  }));
+}
+
 /** Every endpoint's health, the failing ones first (longest outage first), then by id. */
 export async function endpointHealth(db: SqlExecutor): Promise<EndpointHealth[]> {
   const { rows } = await db.query<HealthRow>(

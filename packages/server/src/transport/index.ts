@@ -41,7 +41,7 @@ export {
   type MailboxRouteDeps,
 } from './mailbox.js';
 export { backoffDelay, DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry-policy.js';
-export { endpointHealth, loggingAlertSink } from './health.js';
+export { endpointAcknowledgements, endpointHealth, loggingAlertSink } from './health.js';
 export { outboxBacklog, type OutboxBacklog } from './metrics.js';
 export {
   DESTINATION_KINDS,

@@ -57,6 +57,29 @@ const WORLD: Array<Record<string, unknown> & { resourceType: string; id: string 
   person('p3', P3_NHS),
 ];
 
+/** More patients (same demographics as p1, other NHS numbers), each registered at a practice or none. */
+export async function addPatients(
+  t: TestApp,
+  patients: ReadonlyArray<{ id: string; nhs: string; practice?: string }>,
+): Promise<void> {
+  const response = await t.fhir('POST', '/fhir', {
+    resourceType: 'Bundle',
+    type: 'transaction',
+    entry: patients.map((p) => ({
+      resource: person(p.id, p.nhs, p.practice),
+      request: { method: 'PUT', url: `Patient/${p.id}` },
+    })),
+  });
+  if (response.statusCode !== 200) throw new Error(`patients: ${response.statusCode} ${response.body}`);
+}
+
+/** A Parameters body for $submit-document with extra parameters (hold-for-release, copies). */
+export function submission(document: unknown, extra: ParameterLike[] = []): unknown {
+  return { resourceType: 'Parameters', parameter: [{ name: 'document', resource: document }, ...extra] };
+}
+
+export const HOLD_FOR_RELEASE: ParameterLike = { name: 'hold-for-release', valueBoolean: true };
+
 export async function buildExchangeWorld(t: TestApp): Promise<Record<string, string>> {
   const response = await t.fhir('POST', '/fhir', {
     resourceType: 'Bundle',
@@ -93,6 +116,12 @@ export interface DocumentOptions {
   replaces?: string;
   /** Changes the clinical content (a different diagnosis text). */
   diagnosisText?: string;
+  /** Leave out the medication change (default: an added statin). */
+  noMedicationChange?: boolean;
+  /** Leave out the requested action for the GP (default: a medication review). */
+  noAction?: boolean;
+  /** Family name as the sender has it (default: ours, Ó Briain). */
+  family?: string;
 }
 
 /** A valid inpatient discharge summary with a diagnosis, an allergy, a medication change and an action. */
@@ -132,7 +161,7 @@ export function dischargeSummary(options: DocumentOptions): Bundle<FhirResource>
     {
       resourceType: 'Patient',
       identifier: [{ system: NHS_NUMBER_SYSTEM, value: options.nhsNumber ?? P1_NHS }],
-      name: [{ use: 'official', family: 'Ó Briain', given: ['Zoë', 'Anne'] }],
+      name: [{ use: 'official', family: options.family ?? 'Ó Briain', given: ['Zoë', 'Anne'] }],
       birthDate: options.birthDate ?? '1950-05-17',
     },
     { resourceType: 'Practitioner', name: [{ family: 'Jones', prefix: ['Dr'] }] },
@@ -142,7 +171,7 @@ export function dischargeSummary(options: DocumentOptions): Bundle<FhirResource>
       status: 'finished',
       class: { system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'IMP' },
       subject: patientRef,
-      period: { start: '2026-02-27T09:00:00Z', end: discharge },
+      period: { start: new Date(Date.parse(discharge) - 2 * 86_400_000).toISOString(), end: discharge },
     },
     {
       resourceType: 'Condition',
@@ -184,14 +213,20 @@ export function dischargeSummary(options: DocumentOptions): Bundle<FhirResource>
   };
   add('Diagnoses', '887161000000102', urn(5));
   add('Allergies and adverse reactions', '886921000000105', urn(6));
-  add('Medications and medical devices', '933361000000108', urn(7));
-  add('Plan and requested actions', '887201000000105', urn(8));
+  if (options.noMedicationChange !== true) add('Medications and medical devices', '933361000000108', urn(7));
+  if (options.noAction !== true) add('Plan and requested actions', '887201000000105', urn(8));
+  const left = new Set([
+    ...(options.noMedicationChange === true ? [7] : []),
+    ...(options.noAction === true ? [8] : []),
+  ]);
   return {
     resourceType: 'Bundle',
     type: 'document',
     identifier: { system: 'urn:ietf:rfc:3986', value: options.documentId },
     timestamp: discharge,
-    entry: entries.map((resource, i): BundleEntry<FhirResource> => ({ fullUrl: urn(i), resource })),
+    entry: entries.flatMap((resource, i): Array<BundleEntry<FhirResource>> =>
+      left.has(i) ? [] : [{ fullUrl: urn(i), resource }],
+    ),
   };
 }
 

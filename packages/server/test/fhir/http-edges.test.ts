@@ -1,3 +1,5 @@
+import { once } from 'node:events';
+import { connect } from 'node:net';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import {
@@ -131,5 +133,57 @@ describe('HTTP edges: media types, limits, malformed input and validation', () =
     assert.equal(response.headers['x-request-id'], 'trace-123');
     assert.equal(response.headers['x-content-type-options'], 'nosniff');
     assert.equal(response.headers['cache-control'], 'no-store');
+  });
+});
+
+describe('HTTP edges over a real socket', () => {
+  let t: TestApp;
+  let port: number;
+  before(async () => {
+    t = await createTestApp('pglite');
+    await t.app.listen({ host: '127.0.0.1', port: 0 });
+    const address = t.app.server.address();
+    port = typeof address === 'object' && address !== null ? address.port : 0;
+  });
+  after(async () => {
+    await t.close();
+  });
+
+  /** Writes raw bytes, as a broken or hostile client would, and reads the whole answer. */
+  async function rawExchange(request: string): Promise<string> {
+    const socket = connect(port, '127.0.0.1');
+    const chunks: Buffer[] = [];
+    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+    socket.write(request);
+    await once(socket, 'close');
+    return Buffer.concat(chunks).toString('utf8');
+  }
+
+  it('answers a request HTTP cannot parse with a 400 OperationOutcome, not a framework error', async () => {
+    const answer = await rawExchange('GET /fhir/Patient HTTP/1.1\r\nHost: x\r\nBad Header Line\r\n\r\n');
+    assert.match(answer, /^HTTP\/1\.1 400 /);
+    assert.match(answer, /content-type: application\/fhir\+json/i);
+    const body = JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4)) as {
+      resourceType: string;
+      issue: Array<{ details?: { coding?: Array<{ code?: string }> } }>;
+    };
+    assert.equal(body.resourceType, 'OperationOutcome');
+    assert.equal(body.issue[0]?.details?.coding?.[0]?.code, 'malformed-request');
+  });
+
+  it('answers headers too large with 431: an OperationOutcome, or no body at all to a HEAD', async () => {
+    const long = `/fhir/Patient?name=${'x'.repeat(20_000)}`;
+    const get = await rawExchange(`GET ${long} HTTP/1.1\r\nHost: x\r\n\r\n`);
+    assert.match(get, /^HTTP\/1\.1 431 /);
+    assert.match(get, /"headers-too-large"/);
+    const head = await rawExchange(`HEAD ${long} HTTP/1.1\r\nHost: x\r\n\r\n`);
+    assert.match(head, /^HTTP\/1\.1 431 /);
+    assert.ok(head.endsWith('\r\n\r\n'), 'a HEAD answer ends with its headers');
+  });
+
+  it('routes a raw dot segment under /fhir to the FHIR API, never to the web app', async () => {
+    const answer = await rawExchange('GET /fhir/%2e%2e/ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+    assert.match(answer, /content-type: application\/fhir\+json/i);
+    assert.doesNotMatch(answer, /<!doctype/i);
   });
 });

@@ -274,6 +274,13 @@ for (const kind of testDatabaseKinds()) {
       const endpointAlerts = world.alerts.filter((alert) => alert.kind === 'endpoint-not-acknowledging');
       assert.equal(endpointAlerts.length, 1, 'the outage is alerted once, not every hour');
       assert.equal(endpointAlerts[0]?.endpointId, 'gp-dark');
+      // In time: at the first attempt once the endpoint has been failing for 15 minutes (the
+      // default endpointAlertAfterMs), which with the backoff is well within the first half hour.
+      const alertedAfter = (endpointAlerts[0]?.raisedAt.getTime() ?? Infinity) - start;
+      assert.ok(
+        alertedAfter >= 15 * 60_000 && alertedAfter <= 30 * 60_000,
+        `alerted ${alertedAfter / 60_000} minutes into the outage`,
+      );
 
       down = false;
       world.clock.advance(HOUR);

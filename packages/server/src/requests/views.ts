@@ -1,0 +1,211 @@
+import type { Parameters } from 'fhir/r4.js';
+import {
+  REQUEST_CATEGORY_CODES,
+  REQUEST_STATUSES,
+  evaluateRequestAlarms,
+  fhirError,
+  type RequestAlarm,
+  type RequestCategory,
+  type RequestParty,
+  type RequestSnapshot,
+  type RequestStatus,
+} from '@carebridge/domain';
+import type { AccessContext } from '../access/access-control.js';
+import { bool, code, group, instant, int, parameters, ref, str } from '../exchange/parameters.js';
+import type { SqlExecutor } from '../store/database.js';
+import { isOperations, type RequestContext } from './context.js';
+import {
+  listRequests,
+  openRequests,
+  requestEvents,
+  type RequestListQuery,
+  type RequestRow,
+} from './ledger-store.js';
+import { requestParts, sideOf } from './present.js';
+
+/**
+ * The read side of requests: the owner's worklist (what it has been asked to do, oldest first), the
+ * requester's tracker (what it asked of others and what became of it, newest first) and the alarms
+ * due now. Each entry carries its flag, its events (who, when, why) and its alarms.
+ */
+
+export interface ViewResult {
+  body: Parameters;
+  patientIds: string[];
+}
+
+const OPEN_STATUSES: readonly RequestStatus[] = ['requested', 'received', 'accepted', 'in-progress'];
+
+function badParameter(operation: string, name: string, expected: string) {
+  return fhirError('invalid-search-parameter', `${operation} parameter '${name}' must be ${expected}.`, [
+    name,
+  ]);
+}
+
+function listOf<T extends string>(
+  operation: string,
+  name: string,
+  value: string,
+  allowed: readonly T[],
+): T[] {
+  const values = value.split(',');
+  if (!values.every((item) => (allowed as readonly string[]).includes(item))) {
+    throw badParameter(operation, name, `one or more of ${allowed.join(', ')}`);
+  }
+  return values as T[];
+}
+
+/** Reads a worklist's or tracker's URL parameters; an unknown parameter or value is a 400, never ignored. */
+export function listQuery(
+  access: AccessContext,
+  side: RequestParty,
+  query: Array<[string, string]>,
+): RequestListQuery {
+  const operation = side === 'owner' ? '$request-worklist' : '$request-tracker';
+  const result: RequestListQuery = {
+    side,
+    count: 50,
+    ...(side === 'owner' ? { statuses: OPEN_STATUSES } : {}),
+  };
+  for (const [name, value] of query) {
+    switch (name) {
+      case 'status':
+        result.statuses = listOf<RequestStatus>(operation, name, value, REQUEST_STATUSES);
+        break;
+      case 'category':
+        result.categories = listOf<RequestCategory>(operation, name, value, REQUEST_CATEGORY_CODES);
+        break;
+      case 'flagged':
+        if (value !== 'true' && value !== 'false') throw badParameter(operation, name, 'true or false');
+        result.flagged = value === 'true';
+        break;
+      case 'patient':
+        result.patientId = value.replace(/^Patient\//, '');
+        break;
+      case '_count':
+        if (!/^\d{1,4}$/.test(value) || Number(value) < 1)
+          throw badParameter(operation, name, 'a whole number from 1');
+        result.count = Math.min(Number(value), 500);
+        break;
+      case 'cursor':
+        if (!/^\d{1,18}$/.test(value)) throw badParameter(operation, name, 'the cursor of a previous page');
+        result.cursor = Number(value);
+        break;
+      case 'organization':
+        if (!isOperations(access) && access.principal.patientAccess !== 'all') {
+          throw fhirError('forbidden', 'Only operations may read another organisation’s requests.');
+        }
+        result.organizationId = value.replace(/^Organization\//, '');
+        break;
+      default:
+        throw fhirError('invalid-search-parameter', `${operation} takes no parameter '${name}'.`, [name]);
+    }
+  }
+  result.organizationId ??= staffOrganisation(access);
+  return result;
+}
+
+/**
+ * Requests are between organisations: staff see their own organisation's; operations (and trusted
+ * integrations) see every organisation's unless they name one.
+ */
+function staffOrganisation(access: AccessContext): string | undefined {
+  const { principal } = access;
+  if (principal.kind === 'patient') throw fhirError('forbidden', 'Requests are between organisations.');
+  if (isOperations(access) || principal.patientAccess === 'all') return undefined;
+  if (principal.organizationId === undefined) throw fhirError('forbidden', 'You act for no organisation.');
+  return principal.organizationId;
+}
+
+export function snapshotOf(row: RequestRow): RequestSnapshot {
+  return {
+    requestId: row.taskId,
+    category: row.category,
+    status: row.status,
+    priority: row.priority,
+    createdAt: row.createdAt,
+    ...(row.dueAt === null ? {} : { dueAt: row.dueAt }),
+    ...(row.declinedAt === null ? {} : { declinedAt: row.declinedAt }),
+    declineAcknowledged: row.declineAcknowledgedAt !== null,
+  };
+}
+
+/** `$request-worklist` and `$request-tracker`: one page, with each request's events and alarms. */
+export async function requestList(
+  ctx: RequestContext,
+  tx: SqlExecutor,
+  access: AccessContext,
+  query: RequestListQuery,
+): Promise<ViewResult> {
+  const rows = await listRequests(tx, query);
+  const page = rows.slice(0, query.count);
+  const next = rows.length > query.count ? page[page.length - 1]?.id : undefined;
+  const events = await requestEvents(
+    tx,
+    page.map((row) => row.id),
+  );
+  const now = ctx.clock.now();
+  const body = parameters([
+    int('count', page.length),
+    str('next', next),
+    ...page.map((row) =>
+      group(
+        'entry',
+        requestParts(ctx.options, {
+          row,
+          events,
+          alarms: evaluateRequestAlarms([snapshotOf(row)], now, ctx.options.alarms),
+          ...sideField(sideOf(access, row)),
+        }),
+      ),
+    ),
+  ]);
+  return { body, patientIds: [...new Set(page.map((row) => row.patientId))] };
+}
+
+const sideField = (side: RequestParty | undefined) => (side === undefined ? {} : { side });
+
+/**
+ * `$request-alarms`: the alarms due now on requests the caller's organisation owns or made; each says
+ * who must act and whether that is the caller. Operations (and trusted integrations) see every one.
+ */
+export async function requestAlarms(
+  ctx: RequestContext,
+  tx: SqlExecutor,
+  access: AccessContext,
+): Promise<ViewResult> {
+  const everyone = isOperations(access) || access.principal.patientAccess === 'all';
+  const organizationId = everyone ? undefined : staffOrganisation(access);
+  const rows = await openRequests(tx, organizationId);
+  const now = ctx.clock.now();
+  const raised: Array<{ alarm: RequestAlarm; row: RequestRow }> = rows.flatMap((row) =>
+    evaluateRequestAlarms([snapshotOf(row)], now, ctx.options.alarms).map((alarm) => ({ alarm, row })),
+  );
+  const rank = { critical: 0, urgent: 1, warning: 2 } as const;
+  raised.sort(
+    (a, b) =>
+      rank[a.alarm.severity] - rank[b.alarm.severity] || a.alarm.dueAt.getTime() - b.alarm.dueAt.getTime(),
+  );
+  const body = parameters([
+    int('count', raised.length),
+    ...raised.map(({ alarm, row }) => {
+      const side = sideOf(access, row);
+      return group('alarm', [
+        code('code', alarm.code),
+        code('severity', alarm.severity),
+        code('party', alarm.party),
+        code('informs', alarm.informs),
+        bool('mustAct', side === alarm.party),
+        instant('due', alarm.dueAt),
+        str('message', alarm.message),
+        str('request', row.taskId),
+        code('status', row.status),
+        code('category', row.category),
+        ref('patient', `Patient/${row.patientId}`),
+        ref('requester', `Organization/${row.requesterOrgId}`),
+        ref('owner', `Organization/${row.ownerOrgId}`),
+      ]);
+    }),
+  ]);
+  return { body, patientIds: [...new Set(raised.map(({ row }) => row.patientId))] };
+}

@@ -1,0 +1,301 @@
+import type { ReactNode } from 'react';
+import { t } from '../strings/en-GB';
+
+/**
+ * NHS.UK form fields. Each ties its hint and error message to the control with aria-describedby,
+ * and an error adds the design system's red border and the visually hidden "Error:" prefix.
+ */
+
+function describedBy(id: string, hint: ReactNode | undefined, error: string | undefined): string | undefined {
+  const ids = [
+    hint === undefined ? undefined : `${id}-hint`,
+    error === undefined ? undefined : `${id}-error`,
+  ];
+  const joined = ids.filter((value) => value !== undefined).join(' ');
+  return joined === '' ? undefined : joined;
+}
+
+function Hint({ id, hint }: { id: string; hint: ReactNode | undefined }) {
+  return hint === undefined ? null : (
+    <div className="nhsuk-hint" id={`${id}-hint`}>
+      {hint}
+    </div>
+  );
+}
+
+function ErrorMessage({ id, error }: { id: string; error: string | undefined }) {
+  return error === undefined ? null : (
+    <span className="nhsuk-error-message" id={`${id}-error`}>
+      <span className="nhsuk-u-visually-hidden">{t.common.errorPrefix} </span>
+      {error}
+    </span>
+  );
+}
+
+const groupClass = (error: string | undefined): string =>
+  `nhsuk-form-group${error === undefined ? '' : ' nhsuk-form-group--error'}`;
+
+interface BaseProps {
+  id: string;
+  label: ReactNode;
+  hint?: ReactNode;
+  error?: string | undefined;
+}
+
+export function TextInput(
+  props: BaseProps & {
+    value: string;
+    onChange: (value: string) => void;
+    width?: 2 | 3 | 4 | 5 | 10 | 20 | 30;
+    type?: 'text' | 'search';
+    inputMode?: 'numeric' | 'text';
+    autoComplete?: string;
+  },
+) {
+  return (
+    <div className={groupClass(props.error)}>
+      <label className="nhsuk-label" htmlFor={props.id}>
+        {props.label}
+      </label>
+      <Hint id={props.id} hint={props.hint} />
+      <ErrorMessage id={props.id} error={props.error} />
+      <input
+        className={`nhsuk-input${props.width ? ` nhsuk-input--width-${props.width}` : ''}${props.error ? ' nhsuk-input--error' : ''}`}
+        id={props.id}
+        name={props.id}
+        type={props.type ?? 'text'}
+        value={props.value}
+        inputMode={props.inputMode}
+        autoComplete={props.autoComplete ?? 'off'}
+        spellCheck={false}
+        aria-describedby={describedBy(props.id, props.hint, props.error)}
+        onChange={(event) => props.onChange(event.target.value)}
+      />
+    </div>
+  );
+}
+
+export function Textarea(
+  props: BaseProps & { value: string; onChange: (value: string) => void; rows?: number },
+) {
+  return (
+    <div className={groupClass(props.error)}>
+      <label className="nhsuk-label nhsuk-label--s" htmlFor={props.id}>
+        {props.label}
+      </label>
+      <Hint id={props.id} hint={props.hint} />
+      <ErrorMessage id={props.id} error={props.error} />
+      <textarea
+        className={`nhsuk-textarea${props.error ? ' nhsuk-textarea--error' : ''}`}
+        id={props.id}
+        name={props.id}
+        rows={props.rows ?? 3}
+        value={props.value}
+        aria-describedby={describedBy(props.id, props.hint, props.error)}
+        onChange={(event) => props.onChange(event.target.value)}
+      />
+    </div>
+  );
+}
+
+export interface Option {
+  value: string;
+  label: string;
+  hint?: string;
+}
+
+export function Select(
+  props: BaseProps & { value: string; onChange: (value: string) => void; options: readonly Option[] },
+) {
+  return (
+    <div className={groupClass(props.error)}>
+      <label className="nhsuk-label" htmlFor={props.id}>
+        {props.label}
+      </label>
+      <Hint id={props.id} hint={props.hint} />
+      <ErrorMessage id={props.id} error={props.error} />
+      <select
+        className={`nhsuk-select${props.error ? ' nhsuk-select--error' : ''}`}
+        id={props.id}
+        name={props.id}
+        value={props.value}
+        aria-describedby={describedBy(props.id, props.hint, props.error)}
+        onChange={(event) => props.onChange(event.target.value)}
+      >
+        {props.options.map((option) => (
+          <option key={option.value} value={option.value}>
+            {option.label}
+          </option>
+        ))}
+      </select>
+    </div>
+  );
+}
+
+/**
+ * Radios in a fieldset. The first radio carries the group's id, so an error summary link to the
+ * group lands on a control that can take focus.
+ */
+export function Radios(
+  props: BaseProps & {
+    value: string;
+    onChange: (value: string) => void;
+    options: readonly Option[];
+    inline?: boolean;
+    legendSize?: 's' | 'm' | 'l';
+    small?: boolean;
+  },
+) {
+  return (
+    <div className={groupClass(props.error)}>
+      <fieldset className="nhsuk-fieldset" aria-describedby={describedBy(props.id, props.hint, props.error)}>
+        <legend className={`nhsuk-fieldset__legend nhsuk-fieldset__legend--${props.legendSize ?? 's'}`}>
+          {props.label}
+        </legend>
+        <Hint id={props.id} hint={props.hint} />
+        <ErrorMessage id={props.id} error={props.error} />
+        <div
+          className={`nhsuk-radios${props.inline ? ' nhsuk-radios--inline' : ''}${props.small ? ' nhsuk-radios--small' : ''}`}
+        >
+          {props.options.map((option, index) => {
+            const id = index === 0 ? props.id : `${props.id}-${index + 1}`;
+            return (
+              <div className="nhsuk-radios__item" key={option.value}>
+                <input
+                  className="nhsuk-radios__input"
+                  id={id}
+                  name={props.id}
+                  type="radio"
+                  value={option.value}
+                  checked={props.value === option.value}
+                  aria-describedby={option.hint === undefined ? undefined : `${id}-item-hint`}
+                  onChange={() => props.onChange(option.value)}
+                />
+                <label className="nhsuk-label nhsuk-radios__label" htmlFor={id}>
+                  {option.label}
+                </label>
+                {option.hint !== undefined && (
+                  <div className="nhsuk-hint nhsuk-radios__hint" id={`${id}-item-hint`}>
+                    {option.hint}
+                  </div>
+                )}
+              </div>
+            );
+          })}
+        </div>
+      </fieldset>
+    </div>
+  );
+}
+
+export function Checkboxes(
+  props: BaseProps & {
+    values: readonly string[];
+    onChange: (values: string[]) => void;
+    options: readonly Option[];
+    small?: boolean;
+  },
+) {
+  const toggle = (value: string, checked: boolean): void =>
+    props.onChange(
+      checked ? [...props.values, value] : props.values.filter((existing) => existing !== value),
+    );
+  return (
+    <div className={groupClass(props.error)}>
+      <fieldset className="nhsuk-fieldset" aria-describedby={describedBy(props.id, props.hint, props.error)}>
+        <legend className="nhsuk-fieldset__legend nhsuk-fieldset__legend--s">{props.label}</legend>
+        <Hint id={props.id} hint={props.hint} />
+        <ErrorMessage id={props.id} error={props.error} />
+        <div className={`nhsuk-checkboxes${props.small ? ' nhsuk-checkboxes--small' : ''}`}>
+          {props.options.map((option, index) => {
+            const id = index === 0 ? props.id : `${props.id}-${index + 1}`;
+            return (
+              <div className="nhsuk-checkboxes__item" key={option.value}>
+                <input
+                  className="nhsuk-checkboxes__input"
+                  id={id}
+                  name={props.id}
+                  type="checkbox"
+                  value={option.value}
+                  checked={props.values.includes(option.value)}
+                  onChange={(event) => toggle(option.value, event.target.checked)}
+                />
+                <label className="nhsuk-label nhsuk-checkboxes__label" htmlFor={id}>
+                  {option.label}
+                </label>
+              </div>
+            );
+          })}
+        </div>
+      </fieldset>
+    </div>
+  );
+}
+
+export interface DateParts {
+  day: string;
+  month: string;
+  year: string;
+}
+
+export const EMPTY_DATE: DateParts = { day: '', month: '', year: '' };
+
+/** The NHS.UK date input: three numeric boxes in a fieldset; the day box carries the group's id. */
+export function DateInput(props: BaseProps & { value: DateParts; onChange: (value: DateParts) => void }) {
+  const box = (part: keyof DateParts, label: string, width: 2 | 4) => {
+    const id = part === 'day' ? props.id : `${props.id}-${part}`;
+    return (
+      <div className="nhsuk-date-input__item">
+        <div className="nhsuk-form-group">
+          <label className="nhsuk-label nhsuk-date-input__label" htmlFor={id}>
+            {label}
+          </label>
+          <input
+            className={`nhsuk-input nhsuk-date-input__input nhsuk-input--width-${width}${props.error ? ' nhsuk-input--error' : ''}`}
+            id={id}
+            name={id}
+            type="text"
+            inputMode="numeric"
+            value={props.value[part]}
+            onChange={(event) => props.onChange({ ...props.value, [part]: event.target.value })}
+          />
+        </div>
+      </div>
+    );
+  };
+  return (
+    <div className={groupClass(props.error)}>
+      <fieldset
+        className="nhsuk-fieldset"
+        role="group"
+        aria-describedby={describedBy(props.id, props.hint, props.error)}
+      >
+        <legend className="nhsuk-fieldset__legend nhsuk-fieldset__legend--s">{props.label}</legend>
+        <Hint id={props.id} hint={props.hint} />
+        <ErrorMessage id={props.id} error={props.error} />
+        <div className="nhsuk-date-input">
+          {box('day', t.common.day, 2)}
+          {box('month', t.common.month, 2)}
+          {box('year', t.common.year, 4)}
+        </div>
+      </fieldset>
+    </div>
+  );
+}
+
+/** A date from the three boxes as YYYY-MM-DD, or undefined when it is not a real date. */
+export function isoDate(parts: DateParts): string | undefined {
+  const [day, month, year] = [parts.day, parts.month, parts.year].map((value) => value.trim());
+  if (!/^\d{1,2}$/.test(day ?? '') || !/^\d{1,2}$/.test(month ?? '') || !/^\d{4}$/.test(year ?? ''))
+    return undefined;
+  const iso = `${year}-${(month ?? '').padStart(2, '0')}-${(day ?? '').padStart(2, '0')}`;
+  const date = new Date(`${iso}T00:00:00Z`);
+  return !Number.isNaN(date.getTime()) && date.toISOString().startsWith(iso) ? iso : undefined;
+}
+
+export function dateParts(iso: string | undefined): DateParts {
+  const match = /^(\d{4})-(\d{2})-(\d{2})/.exec(iso ?? '');
+  return match
+    ? { year: match[1] ?? '', month: String(Number(match[2])), day: String(Number(match[3])) }
+    : EMPTY_DATE;
+}

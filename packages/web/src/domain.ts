@@ -1,0 +1,24 @@
+/**
+ * The pure domain tables the workspace shares with the server: document kinds and their PRSB
+ * headings, ledger states and rejection reasons. Imported file by file (not through the domain
+ * package's index) so the browser bundle gets these tables and none of the server-side validation.
+ */
+export {
+  DOCUMENT_DEFINITIONS,
+  DMD_SYSTEM,
+  DOCUMENT_KIND_SYSTEM,
+  MEDICATION_CHANGE_EXTENSION,
+  SNOMED_CT_SYSTEM,
+  compositionTypeCodings,
+  type DocumentKind,
+  type SectionDefinition,
+} from '../../domain/src/exchange/document-definitions.js';
+export {
+  LEDGER_STATES,
+  REJECTION_REASONS,
+  type LedgerState,
+  type RejectionReason,
+} from '../../domain/src/exchange/ledger.js';
+
+export { NHS_NUMBER_SYSTEM, ODS_ORGANIZATION_CODE_SYSTEM } from '../../domain/src/identifiers/systems.js';
+export { isValidNhsNumber } from '../../domain/src/identifiers/nhs-number.js';
