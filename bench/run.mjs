@@ -244,6 +244,9 @@ async function runDatabase(database, selected, settings, options, results) {
       ...BACKLOG_CLIENTS.map((client) => ({ ...client, secret: clientSecret, allowedScopes: BENCH_SCOPES })),
     ]),
     IDENTITY_ACCESS_TOKEN_TTL: '3600',
+    // Load generators are one client far past any real one: per-client rate limits would measure
+    // the limiter, not the server (docs/identity.md § Rate limits).
+    RATE_LIMIT_SYSTEM_PER_MINUTE: '0',
   };
 
   if (database === 'postgres') {

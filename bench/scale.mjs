@@ -381,6 +381,9 @@ async function main() {
       DATABASE_URL: databaseUrl,
       CURSOR_SECRET: 'carebridge-bench-cursor-secret',
       IDENTITY_ACCESS_TOKEN_TTL: '3600',
+      // Load generators are one client far past any real one: per-client rate limits would measure
+      // the limiter, not the server (docs/identity.md § Rate limits).
+      RATE_LIMIT_SYSTEM_PER_MINUTE: '0',
       RATE_LIMIT_SYSTEM_PER_MINUTE: '0',
       SYSTEM_CLIENTS: JSON.stringify([
         {

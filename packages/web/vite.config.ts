@@ -35,7 +35,6 @@ export default defineConfig({
     proxy: {
       '/fhir': 'http://localhost:8080',
       '/auth': 'http://localhost:8080',
-      '/web-api': 'http://localhost:8080',
     },
   },
 });

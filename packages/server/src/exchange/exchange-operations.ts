@@ -1,4 +1,4 @@
-import type { Parameters } from 'fhir/r4.js';
+import type { Bundle, Parameters } from 'fhir/r4.js';
 import { fhirError } from '@carebridge/domain';
 import type { AccessControl } from '../access/access-control.js';
 import type { FhirRequest, FhirResponse } from '../fhir/request.js';
@@ -14,7 +14,7 @@ import { backlogTriage, releaseBacklogOperation, triageQuery } from './backlog-o
 import { rerouteDocument } from './reroute.js';
 import { heldDocuments, heldQuery, resolveHeldDocument, reviewParts } from './review-queue.js';
 import { authoriseDocument, submitDocument, submitInput } from './submission.js';
-import { documentLedger, exchangeAlarms, inbox, inboxQuery } from './views.js';
+import { documentContent, documentLedger, exchangeAlarms, inbox, inboxQuery } from './views.js';
 
 /**
  * The document-exchange operations of the FHIR API, called by the dispatcher (FhirInteractions) so
@@ -108,13 +108,15 @@ export class ExchangeOperations {
     request: FhirRequest,
   ): Promise<FhirResponse> {
     const access = request.context.access;
-    const respond = ({ body, patientIds = [] }: { body: Parameters; patientIds?: string[] }) => ({
+    const respond = ({ body, patientIds = [] }: { body: Parameters | Bundle; patientIds?: string[] }) => ({
       ...jsonResponse(200, body),
       patientIds,
     });
     switch (operation) {
       case '$document-ledger':
         return respond(await documentLedger(db, access, singleQuery(request.query, 'document')));
+      case '$document':
+        return respond(await documentContent(this.ctx, db, access, singleQuery(request.query, 'document')));
       case '$inbox':
         return respond(await inbox(db, inboxQuery(access, request.query)));
       case '$exchange-alarms':

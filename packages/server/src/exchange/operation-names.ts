@@ -3,6 +3,7 @@ export const EXCHANGE_OPERATIONS = {
   '$submit-document': 'POST',
   '$authorise-document': 'POST',
   '$document-ledger': 'GET',
+  $document: 'GET',
   $inbox: 'GET',
   '$open-document': 'POST',
   '$file-document': 'POST',

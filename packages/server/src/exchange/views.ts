@@ -26,7 +26,7 @@ import {
   type ExchangeDocumentRow,
 } from './ledger-store.js';
 import { bool, code, group, instant, int, parameters, ref, str, type Part } from './parameters.js';
-import type { Parameters } from 'fhir/r4.js';
+import type { Bundle, Parameters } from 'fhir/r4.js';
 
 /**
  * The read side of exchange: a document's ledger (the sender sees every recipient; a recipient its
@@ -55,6 +55,30 @@ export async function documentLedger(
     ...rows.map((row) => group('recipient', rowParts(row, events))),
   ]);
   return { body, patientIds: document.patientId === null ? [] : [document.patientId] };
+}
+
+/**
+ * The document itself (the stored document Bundle), for exactly the parties who may see its ledger:
+ * the sender, a recipient it has reached, the patient, operations. Bundles are outside the patient
+ * compartment, so a plain `GET Bundle/<id>` is refused to everyone but trusted integrations.
+ */
+export async function documentContent(
+  ctx: ExchangeContext,
+  tx: SqlExecutor,
+  access: AccessContext,
+  documentId: string,
+): Promise<{ body: Bundle; patientIds: string[] }> {
+  const document = await findDocument(tx, documentId);
+  const rows = document ? visibleRows(access, document, await deliveryRowsOf(tx, document.rowId)) : [];
+  if (!document || rows === undefined) {
+    throw fhirError('document-not-found', `No document ${documentId} is visible to you.`);
+  }
+  const stored = await ctx.store.read(tx, 'Bundle', document.bundleId);
+  if (!stored) throw fhirError('internal-error', `The stored Bundle of ${documentId} is missing.`);
+  return {
+    body: JSON.parse(stored.content) as Bundle,
+    patientIds: document.patientId === null ? [] : [document.patientId],
+  };
 }
 
 /** undefined when the caller may not see the document at all. */

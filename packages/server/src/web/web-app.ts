@@ -2,7 +2,6 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { extname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { registerDocumentContent } from './document-content.js';
 
 /**
  * Serves the clinician workspace (packages/web, built by Vite into packages/web/dist) at `/`.
@@ -19,7 +18,7 @@ export interface WebAppOptions {
 }
 
 /** Paths the web app must never answer, however a browser asks. */
-const API_PREFIXES = ['/fhir', '/auth', '/mesh', '/healthz', '/metrics', '/web-api'];
+const API_PREFIXES = ['/fhir', '/auth', '/mesh', '/healthz', '/metrics'];
 
 export const WEB_CONTENT_SECURITY_POLICY = [
   "default-src 'self'",
@@ -96,7 +95,6 @@ function send(reply: FastifyReply, file: WebFile): FastifyReply {
  * built, so an API-only deployment or a server test needs no front-end build.
  */
 export function registerWebApp(app: FastifyInstance, options: WebAppOptions = {}): boolean {
-  registerDocumentContent(app);
   const root = options.root ?? DEFAULT_WEB_ROOT;
   if (!existsSync(join(root, 'index.html'))) return false;
   const files = loadWebFiles(root);

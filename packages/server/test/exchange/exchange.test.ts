@@ -61,6 +61,25 @@ for (const kind of testDatabaseKinds()) {
       assert.deepEqual(audit?.patientIds, ['p1']);
     });
 
+    it('gives the letter itself to the parties of its ledger only, audited with the patient', async () => {
+      const read = (who: string) => call('GET', '/fhir/$document?document=doc-1', who);
+      for (const who of ['consultant', 'gpA']) {
+        const response = await read(who);
+        assert.equal(response.statusCode, 200, `${who}: ${response.body}`);
+        const bundle = json<{ resourceType: string; type?: string; identifier?: { value?: string } }>(
+          response,
+        );
+        assert.equal(bundle.resourceType, 'Bundle');
+        assert.equal(bundle.type, 'document');
+        assert.equal(bundle.identifier?.value, 'doc-1');
+      }
+      assert.equal((await read('gpB')).statusCode, 404, 'another practice cannot read it');
+      const audited = t.audit.entries.filter((e) => e.interaction === '$document');
+      assert.ok(
+        audited.length >= 3 && audited.every((e) => e.patientIds.includes('p1') || e.httpStatus === 404),
+      );
+    });
+
     it('answers a re-sent identical document as a duplicate and a reused id with new content as 409', async () => {
       const again = await submit('consultant', dischargeSummary({ documentId: 'doc-1' }));
       assert.equal(again.statusCode, 200, again.body);

@@ -74,24 +74,12 @@ describe('Web app serving', () => {
   });
 
   it('never shadows the API: unknown API paths keep their own 404s, not the app', async () => {
-    for (const url of [
-      '/fhir/NoSuchType',
-      '/auth/nothing-here',
-      '/mesh/nothing',
-      '/metrics/x',
-      '/web-api/other',
-    ]) {
+    for (const url of ['/fhir/NoSuchType', '/auth/nothing-here', '/mesh/nothing', '/metrics/x']) {
       const response = await app.inject({ method: 'GET', url, headers: html });
       assert.notEqual(response.statusCode, 200, url);
       assert.doesNotMatch(response.body, /<title>Carebridge<\/title>/, url);
     }
     const health = await app.inject({ method: 'GET', url: '/healthz', headers: html });
     assert.match(health.headers['content-type'] as string, /json/);
-  });
-
-  it('reads a letter’s content only with credentials', async () => {
-    const response = await app.inject({ method: 'GET', url: '/web-api/documents/doc-1' });
-    assert.equal(response.statusCode, 401);
-    assert.equal(JSON.parse(response.body).resourceType, 'OperationOutcome');
   });
 });

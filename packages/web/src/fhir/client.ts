@@ -91,9 +91,9 @@ export const fhir = {
   post(path: string, body: unknown): Promise<Parameters> {
     return send('POST', `${BASE}/${path}`, body) as Promise<Parameters>;
   },
-  /** A letter's stored document Bundle (see packages/server/src/web/document-content.ts). */
+  /** A letter's stored document Bundle, for the parties of its ledger (`$document`). */
   documentContent(documentId: string): Promise<Bundle<FhirResource>> {
-    return send('GET', `/web-api/documents/${encodeURIComponent(documentId)}`) as Promise<
+    return send('GET', `${BASE}/$document${queryString({ document: documentId })}`) as Promise<
       Bundle<FhirResource>
     >;
   },
