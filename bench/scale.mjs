@@ -384,7 +384,6 @@ async function main() {
       // Load generators are one client far past any real one: per-client rate limits would measure
       // the limiter, not the server (docs/identity.md § Rate limits).
       RATE_LIMIT_SYSTEM_PER_MINUTE: '0',
-      RATE_LIMIT_SYSTEM_PER_MINUTE: '0',
       SYSTEM_CLIENTS: JSON.stringify([
         {
           clientId: CLIENT_ID,

@@ -22,9 +22,6 @@ export function systemClientEnv(): { env: Record<string, string>; secret: string
       SEED: 'none',
       CURSOR_SECRET: 'carebridge-faults-cursor-secret-0123456789',
       IDENTITY_ACCESS_TOKEN_TTL: '3600',
-      // Load generators are one client far past any real one: per-client rate limits would measure
-      // the limiter, not the server (docs/identity.md § Rate limits).
-      RATE_LIMIT_SYSTEM_PER_MINUTE: '0',
       // Throttling is not under test here: a 429 in a retry burst after an outage would hide what is.
       RATE_LIMIT_SYSTEM_PER_MINUTE: '0',
       SYSTEM_CLIENTS: JSON.stringify([
