@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { LocalAgreementsError, parseLocalAgreements, type LocalAgreements } from '@carebridge/domain';
 import { loadIdentityConfig, type IdentityConfig } from './identity/index.js';
 import type { DatabaseConfig } from './store/open.js';
 
@@ -20,6 +22,13 @@ export interface Config {
   /** Per-client request limits and the browser origins allowed to call the API. */
   http: HttpPolicy;
   transport: TransportConfig;
+  /** Requests with an owner; unset, the national responsibility rules alone apply. */
+  requests?: RequestsConfig;
+}
+
+export interface RequestsConfig {
+  /** Commissioners' local agreements over the national rules (REQUEST_LOCAL_AGREEMENTS[_FILE]). */
+  localAgreements: LocalAgreements;
 }
 
 export interface TransportConfig {
@@ -103,6 +112,7 @@ export function loadConfig(env: Environment = process.env): Config {
       ...optionalLeaseMs(env),
       webhookSecrets: webhookSecrets(env.WEBHOOK_SECRETS),
     },
+    requests: { localAgreements: localAgreements(env) },
     http: {
       rateLimits: {
         userPerMinute: integer(env, 'RATE_LIMIT_USER_PER_MINUTE', DEFAULT_RATE_LIMITS.userPerMinute),
@@ -172,6 +182,42 @@ function jsonMap<T>(
   const entries = Object.entries(parsed);
   if (!entries.every(([, value]) => isValue(value))) throw new Error(failure);
   return Object.fromEntries(entries) as Record<string, T>;
+}
+
+/**
+ * REQUEST_LOCAL_AGREEMENTS_FILE (a path to a JSON file) or REQUEST_LOCAL_AGREEMENTS (the JSON itself):
+ * commissioner ODS code → its agreements in order (docs/OPERATIONS.md). Checked in full here, so a
+ * fault stops the start naming where it is, rather than misjudging every request of those practices.
+ */
+function localAgreements(env: Environment): LocalAgreements {
+  const file = env.REQUEST_LOCAL_AGREEMENTS_FILE?.trim() || undefined;
+  const inline = env.REQUEST_LOCAL_AGREEMENTS?.trim() || undefined;
+  if (file !== undefined && inline !== undefined) {
+    throw new Error('Set REQUEST_LOCAL_AGREEMENTS_FILE or REQUEST_LOCAL_AGREEMENTS, not both');
+  }
+  if (file === undefined && inline === undefined) return {};
+  const setting = file === undefined ? 'REQUEST_LOCAL_AGREEMENTS' : `REQUEST_LOCAL_AGREEMENTS_FILE (${file})`;
+  const text = file === undefined ? (inline as string) : readSetting(file, setting);
+  let document: unknown;
+  try {
+    document = JSON.parse(text);
+  } catch (error) {
+    throw new Error(`${setting} is not well-formed JSON: ${(error as Error).message}`);
+  }
+  try {
+    return parseLocalAgreements(document);
+  } catch (error) {
+    if (error instanceof LocalAgreementsError) throw new Error(`${setting} at ${error.message}`);
+    throw error;
+  }
+}
+
+function readSetting(file: string, setting: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new Error(`${setting} cannot be read: ${(error as Error).message}`);
+  }
 }
 
 /** CORS_ORIGINS: comma-separated exact origins; a wildcard is refused (patient data). */

@@ -9,6 +9,7 @@ import {
   holidaySet,
   isBritishSummerTime,
   londonDate,
+  londonDaysBetween,
   londonStartOfDay,
   wholeDaysBetween,
 } from './calendar.js';
@@ -145,5 +146,19 @@ describe('Durations and event dates', () => {
     assert.equal(describeDuration({ amount: 1, unit: 'hours' }), '1 hour');
     assert.equal(wholeDaysBetween(new Date('2026-01-01T00:00:00Z'), new Date('2026-01-03T23:59:00Z')), 2);
     assert.equal(wholeDaysBetween(new Date('2026-01-03T00:00:00Z'), new Date('2026-01-01T00:00:00Z')), 0);
+  });
+
+  it('counts London calendar days between instants: midnights passed, not 24-hour blocks', () => {
+    const days = (from: string, to: string) => londonDaysBetween(new Date(from), new Date(to));
+    assert.equal(days('2026-01-05T23:30:00Z', '2026-01-06T00:30:00Z'), 1, 'an hour across midnight');
+    assert.equal(days('2026-01-05T00:30:00Z', '2026-01-05T23:30:00Z'), 0, 'a long day is still today');
+    // 23:30 UTC on 30 June is 00:30 BST on 1 July: already the next London day.
+    assert.equal(days('2026-06-30T22:30:00Z', '2026-06-30T23:30:00Z'), 1);
+    // The clocks go forward on 29 March 2026: Saturday 23:00 GMT to 23:00 UTC on Sunday (00:00 BST on
+    // Monday) is 24 hours, but two London midnights.
+    assert.equal(days('2026-03-28T23:00:00Z', '2026-03-29T23:00:00Z'), 2);
+    // …and back on 25 October 2026: 00:30 BST to 23:30 GMT on that Sunday is 24 hours, but the same day.
+    assert.equal(days('2026-10-24T23:30:00Z', '2026-10-25T23:30:00Z'), 0);
+    assert.equal(days('2026-01-06T00:30:00Z', '2026-01-05T23:30:00Z'), 0, 'never negative');
   });
 });

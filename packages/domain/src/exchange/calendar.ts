@@ -185,6 +185,15 @@ export function eventInstant(value: string): Date | undefined {
   return Number.isNaN(ms) ? undefined : new Date(ms);
 }
 
+/**
+ * London calendar days from `from` to `to` (midnights passed in London), never negative: 23:30 one
+ * evening to 00:30 the next morning is 1 day, and a day the clocks change is still one day.
+ */
+export function londonDaysBetween(from: Date, to: Date): number {
+  const days = (parseIsoDate(londonDate(to)) - parseIsoDate(londonDate(from))) / DAY_MS;
+  return Math.max(0, days);
+}
+
 /** Whole days (24 h) from `from` to `to`, never negative. */
 export function wholeDaysBetween(from: Date, to: Date): number {
   return Math.max(0, Math.floor((to.getTime() - from.getTime()) / DAY_MS));

@@ -230,6 +230,12 @@ export const ERROR_CATALOGUE = {
     summary:
       'A missed appointment is not handed back to the GP to re-refer (SC6); rebook, or discharge with a decision.',
   },
+  'request-task-managed': {
+    status: 409,
+    type: 'business-rule',
+    summary:
+      'This Task is a Carebridge request: it changes only through $create-request, $respond-to-request or $update-request.',
+  },
   'rate-limited': { status: 429, type: 'throttled', summary: 'Too many requests; try again later.' },
   'service-unavailable': {
     status: 503,

@@ -9,3 +9,4 @@ export * from './status.js';
 export * from './responsibility.js';
 export * from './alarms.js';
 export * from './workload.js';
+export * from './local-agreements.js';

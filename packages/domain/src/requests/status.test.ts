@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
+  OPEN_REQUEST_STATUSES,
   REQUEST_STATUSES,
   REQUEST_STATUS_FHIR,
+  TERMINAL_REQUEST_STATUSES,
   allowedRequestEvents,
   requestTransition,
   type RequestEvent,
@@ -93,6 +95,20 @@ describe('Request status machine', () => {
       assert.equal(refusal(status, { type: 'accept' }), 'terminal-state');
     }
     assert.equal(refusal('completed', { type: 'cancel', reason: 'x' }, 'requester'), 'terminal-state');
+  });
+
+  it('counts as open exactly the statuses that are not terminal, from which a request can still move', () => {
+    assert.deepEqual(OPEN_REQUEST_STATUSES, ['requested', 'received', 'accepted', 'in-progress']);
+    assert.deepEqual(
+      [...OPEN_REQUEST_STATUSES, ...TERMINAL_REQUEST_STATUSES].sort(),
+      [...REQUEST_STATUSES].sort(),
+    );
+    for (const status of OPEN_REQUEST_STATUSES) {
+      assert.ok(
+        allowedRequestEvents({ status }, 'owner').length > 0,
+        `${status} is still the owner's to move`,
+      );
+    }
   });
 
   it('records the requester taking a declined request back, once', () => {

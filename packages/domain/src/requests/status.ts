@@ -46,6 +46,11 @@ export function isTerminalRequestStatus(status: RequestStatus): boolean {
   return TERMINAL_REQUEST_STATUSES.includes(status);
 }
 
+/** Statuses in which the request is still work someone holds: what a worklist shows unless filtered. */
+export const OPEN_REQUEST_STATUSES: readonly RequestStatus[] = REQUEST_STATUSES.filter(
+  (status) => !isTerminalRequestStatus(status),
+);
+
 /** Statuses in which the owner has not yet answered. */
 export const UNANSWERED_REQUEST_STATUSES: readonly RequestStatus[] = ['requested', 'received'];
 

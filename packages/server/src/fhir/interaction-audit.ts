@@ -1,4 +1,4 @@
-import { FhirError } from '@carebridge/domain';
+import { FhirError, type ErrorCode } from '@carebridge/domain';
 import type { AuditEntry } from '../audit/audit-entry.js';
 import { isDatabaseUnavailable } from '../store/database.js';
 import type { FhirRequest, Interaction } from './request.js';
@@ -23,6 +23,7 @@ const ACTIONS: Record<Interaction['kind'], AuditEntry['action']> = {
   'break-glass-review': 'E',
   exchange: 'E',
   requests: 'E',
+  terminology: 'E',
 };
 
 /** The audit entry for one interaction of a request, from its outcome. */
@@ -53,8 +54,7 @@ export function interactionAuditEntry(
     ...('id' in interaction && interaction.id !== undefined ? { resourceId: interaction.id } : {}),
     patientIds,
     ...(request.query.length > 0 ? { query: new URLSearchParams(request.query).toString() } : {}),
-    outcome:
-      status < 400 ? 'success' : status === 401 || status === 403 || status === 404 ? 'denied' : 'failed',
+    outcome: auditOutcome(status, 'error' in result ? result.error : undefined),
     httpStatus: status,
     purposeOfUse: breakGlass ? 'ETREAT' : 'TREAT',
     breakGlass,
@@ -76,6 +76,19 @@ export function markRolledBack(entries: AuditEntry[]): void {
   }
 }
 
+/**
+ * Refusals of a write the caller may never make this way, whatever its status: audited as denied
+ * (like 401, 403 and 404), not as a failure the caller could retry.
+ */
+const DENIALS: ReadonlySet<ErrorCode> = new Set(['request-task-managed']);
+
+function auditOutcome(status: number, error: unknown): AuditEntry['outcome'] {
+  if (status < 400) return 'success';
+  if (status === 401 || status === 403 || status === 404) return 'denied';
+  const code = error instanceof FhirError ? error.problems[0]?.code : undefined;
+  return code !== undefined && DENIALS.has(code) ? 'denied' : 'failed';
+}
+
 function errorStatus(error: unknown): number {
   if (error instanceof FhirError) return error.status;
   return isDatabaseUnavailable(error) ? 503 : 500;
@@ -89,7 +102,9 @@ function batchKind(request: FhirRequest): string {
 /** The interaction's name in the audit: the operation for exchange operations ($submit-document, …). */
 function auditInteractionName(interaction: Interaction, request: FhirRequest): string {
   if (interaction.kind === 'batch-or-transaction') return batchKind(request);
-  return interaction.kind === 'exchange' || interaction.kind === 'requests'
+  return interaction.kind === 'exchange' ||
+    interaction.kind === 'requests' ||
+    interaction.kind === 'terminology'
     ? interaction.operation
     : interaction.kind;
 }

@@ -9,6 +9,8 @@ import type { BreakGlassOperations } from './break-glass-operations.js';
 import type { ExchangeOperations } from '../exchange/exchange-operations.js';
 import { runsInRequestTransaction } from '../exchange/operation-names.js';
 import type { RequestOperations } from '../requests/request-operations.js';
+import type { TerminologyOperations } from '../terminology/terminology-operations.js';
+import { refuseRequestTaskWrite, type TaskWrite } from '../requests/task-guard.js';
 import type { HistoryService } from './history.js';
 import { interactionAuditEntry, markRolledBack } from './interaction-audit.js';
 import { applyJsonPatch } from './patch.js';
@@ -36,6 +38,8 @@ export interface InteractionDependencies {
   exchange?: ExchangeOperations;
   /** Requests with an owner ($create-request, $request-worklist, …); absent, those operations answer 404. */
   requests?: RequestOperations;
+  /** ValueSet/$expand over the terminology tables; absent, it answers 404. */
+  terminology?: TerminologyOperations;
   auditEvents: AuditEvents;
   clock: Clock;
   limits: FhirLimits;
@@ -172,6 +176,10 @@ export class FhirInteractions {
         if (!this.deps.requests)
           throw fhirError('operation-not-supported', `${interaction.operation} is not enabled.`);
         return this.deps.requests.perform(db, interaction.operation, request);
+      case 'terminology':
+        if (!this.deps.terminology)
+          throw fhirError('operation-not-supported', `${interaction.operation} is not enabled.`);
+        return this.deps.terminology.perform(db, interaction.operation, request);
       case 'batch-or-transaction':
         throw fhirError('invalid-bundle', 'A batch or transaction cannot be nested inside another Bundle.');
     }
@@ -228,6 +236,7 @@ export class FhirInteractions {
     request: FhirRequest,
   ): Promise<FhirResponse> {
     const resource = checkedResource(request.body, resourceType, this.deps.limits);
+    await this.refuseRequestTaskWrite(db, resourceType, { kind: 'create', resource });
     const patientIds = await this.deps.access.checkWrite(db, access, resource);
     const prefer = parsePrefer(request.headers.prefer).return;
     const condition = request.headers.ifNoneExist;
@@ -273,6 +282,7 @@ export class FhirInteractions {
       );
     }
     await this.requireVisibleIfExists(db, access, resourceType, id);
+    await this.refuseRequestTaskWrite(db, resourceType, { kind: 'update', id, resource });
     const patientIds = await this.deps.access.checkWrite(db, access, resource);
     const ifMatch = parseVersionEtag(request.headers.ifMatch);
     const { row, created } = await this.deps.store.put(
@@ -306,6 +316,7 @@ export class FhirInteractions {
     const resource = checkedResource(patched, resourceType, this.deps.limits);
     if (resource.id !== id)
       throw fhirError('invalid-patch', 'A patch may not change the resource id.', [`${resourceType}.id`]);
+    await this.refuseRequestTaskWrite(db, resourceType, { kind: 'patch', id, resource });
     const patientIds = await this.deps.access.checkWrite(db, access, resource);
     // The patch was computed from this version, so it may only be applied to this version.
     const { row } = await this.deps.store.put(
@@ -329,6 +340,7 @@ export class FhirInteractions {
   ): Promise<FhirResponse> {
     const ifMatch = parseVersionEtag(request.headers.ifMatch);
     const current = await this.visibleCurrent(db, access, resourceType, id);
+    await this.refuseRequestTaskWrite(db, resourceType, { kind: 'delete', id });
     const row = await this.deps.store.delete(db, resourceType, id, ifMatch === undefined ? {} : { ifMatch });
     const headers: Record<string, string> = row ? { etag: `W/"${row.versionId}"` } : {};
     const patientIds = current.patientIds ?? [];
@@ -337,6 +349,14 @@ export class FhirInteractions {
       return { ...jsonResponse(200, informationOutcome(text), headers), patientIds };
     }
     return { status: 204, headers, patientIds };
+  }
+
+  /**
+   * A request's Task moves only with its ledger row, through the request operations (hazard H-057);
+   * they write below this layer, so a plain write here is refused.
+   */
+  private async refuseRequestTaskWrite(db: SqlExecutor, resourceType: string, write: TaskWrite) {
+    if (resourceType === 'Task') await refuseRequestTaskWrite(db, write);
   }
 
   /** The current version (or deletion marker) if the user may see it; absent and not-yours answer alike (404). */
@@ -380,6 +400,10 @@ export class FhirInteractions {
       const access = request.context.access;
       const { resourceType } = interaction;
       this.deps.access.requirePermission(access, resourceType, 'c');
+      // Refused whether or not a condition matches, as a create over REST is.
+      if (isJsonObject(request.body)) {
+        await this.refuseRequestTaskWrite(db, resourceType, { kind: 'create', resource: request.body });
+      }
       const prefer = parsePrefer(request.headers.prefer).return;
       if (plan.existing) {
         const row = await this.deps.store.read(
@@ -444,6 +468,7 @@ const TAKES_PARAMETERS: ReadonlySet<Interaction['kind']> = new Set([
   'history-instance',
   'exchange',
   'requests',
+  'terminology',
 ]);
 
 function refuseParameters(interaction: Interaction, query: Array<[string, string]>): void {

@@ -1,4 +1,5 @@
 import {
+  OPEN_REQUEST_STATUSES,
   fhirError,
   requestTransition,
   type CareContext,
@@ -12,6 +13,7 @@ import {
   type RequestStatus,
   type Responsibility,
 } from '@carebridge/domain';
+import { cappedCount, type CappedTotal } from '../store/capped-count.js';
 import type { SqlExecutor } from '../store/database.js';
 import type { Actor } from './context.js';
 
@@ -419,13 +421,17 @@ export interface RequestListQuery {
   statuses?: readonly RequestStatus[];
   categories?: readonly RequestCategory[];
   flagged?: boolean;
+  /** Declined requests whose decline the requester has (true) or has not (false) taken back. */
+  declineAcknowledged?: boolean;
   patientId?: string;
   count: number;
   cursor?: number;
+  /** Whether to count every match as well as reading a page. */
+  total?: boolean;
 }
 
-/** A worklist (oldest first, first come first served) or a tracker (newest first), keyset-paged on id. */
-export async function listRequests(db: SqlExecutor, query: RequestListQuery): Promise<RequestRow[]> {
+/** The SQL conditions of a worklist or tracker filter (every page's, so not the cursor), and their values. */
+function listConditions(query: RequestListQuery) {
   const params: unknown[] = [];
   const add = (value: unknown): string => {
     params.push(value);
@@ -437,16 +443,34 @@ export async function listRequests(db: SqlExecutor, query: RequestListQuery): Pr
   if (query.statuses) where.push(`q.status = any(${add(query.statuses)}::text[])`);
   if (query.categories) where.push(`q.category = any(${add(query.categories)}::text[])`);
   if (query.flagged !== undefined) where.push(`q.flagged = ${add(query.flagged)}`);
+  if (query.declineAcknowledged !== undefined) {
+    where.push(
+      `q.status = 'declined' and q.decline_acknowledged_at is ${query.declineAcknowledged ? 'not ' : ''}null`,
+    );
+  }
   if (query.patientId !== undefined) where.push(`q.patient_id = ${add(query.patientId)}`);
+  return { where, params, add };
+}
+
+const whereClause = (where: readonly string[]) => (where.length > 0 ? `where ${where.join(' and ')}` : '');
+
+/** A worklist (oldest first, first come first served) or a tracker (newest first), keyset-paged on id. */
+export async function listRequests(db: SqlExecutor, query: RequestListQuery): Promise<RequestRow[]> {
+  const { where, params, add } = listConditions(query);
   const ascending = query.side === 'owner';
   if (query.cursor !== undefined) where.push(`q.id ${ascending ? '>' : '<'} ${add(query.cursor)}`);
   const { rows } = await db.query<RequestRow>(
-    `select ${requestColumns('q')} from request_ledger q
-     ${where.length > 0 ? `where ${where.join(' and ')}` : ''}
+    `select ${requestColumns('q')} from request_ledger q ${whereClause(where)}
      order by q.id ${ascending ? 'asc' : 'desc'} limit ${add(query.count + 1)}`,
     params,
   );
   return rows.map(normaliseRequest);
+}
+
+/** How many requests match a worklist or tracker filter, across every page, up to the lists' cap. */
+export async function countRequests(db: SqlExecutor, query: RequestListQuery): Promise<CappedTotal> {
+  const { where, params } = listConditions(query);
+  return cappedCount(db, `request_ledger q ${whereClause(where)}`, params);
 }
 
 /** At most this many open requests are evaluated per alarm look; the rest wait for the next. */
@@ -459,11 +483,11 @@ export async function openRequests(
 ): Promise<RequestRow[]> {
   const { rows } = await db.query<RequestRow>(
     `select ${requestColumns('q')} from request_ledger q
-     where (q.status in ('requested', 'received', 'accepted', 'in-progress')
+     where (q.status = any($2::text[])
             or (q.status = 'declined' and q.decline_acknowledged_at is null))
        and ($1::text is null or q.owner_org_id = $1 or q.requester_org_id = $1)
      order by q.id limit ${ALARM_ROW_LIMIT}`,
-    [organizationId ?? null],
+    [organizationId ?? null, OPEN_REQUEST_STATUSES],
   );
   return rows.map(normaliseRequest);
 }

@@ -3,6 +3,7 @@ export const REQUEST_OPERATIONS = {
   '$create-request': 'POST',
   '$respond-to-request': 'POST',
   '$update-request': 'POST',
+  $request: 'GET',
   '$request-worklist': 'GET',
   '$request-tracker': 'GET',
   '$request-alarms': 'GET',

@@ -10,11 +10,12 @@ import { missedAppointment, onwardReferral } from './hospital-events.js';
 import type { RequestOperation } from './operation-names.js';
 import { assessmentPart, requestParts, sideOf } from './present.js';
 import { respondToRequest, updateRequest, type ActionResult } from './respond.js';
-import { listQuery, requestAlarms, requestList } from './views.js';
+import { listQuery, oneRequest, requestAlarms, requestIdFrom, requestList } from './views.js';
 import { buildLedger, ledgerCsv, ledgerParameters, ledgerQuery } from './workload-report.js';
 
 /** Operations that only read; the rest write, in the request's transaction. */
 const READS: ReadonlySet<RequestOperation> = new Set([
+  '$request',
   '$request-worklist',
   '$request-tracker',
   '$request-alarms',
@@ -57,6 +58,10 @@ export class RequestOperations {
         return this.acted(await respondToRequest(this.ctx, db, access, parametersOf(request.body)), request);
       case '$update-request':
         return this.acted(await updateRequest(this.ctx, db, access, parametersOf(request.body)), request);
+      case '$request': {
+        const { body, patientIds } = await oneRequest(this.ctx, db, access, requestIdFrom(request.query));
+        return answer(200, body, patientIds);
+      }
       case '$request-worklist':
       case '$request-tracker': {
         const side = operation === '$request-worklist' ? 'owner' : 'requester';

@@ -5,6 +5,7 @@ import {
   REQUEST_STATUS_FHIR,
   REQUEST_STATUS_SYSTEM,
   citeClause,
+  isJsonObject,
   type Assessment,
   type CareContext,
   type RequestCategory,
@@ -33,6 +34,42 @@ export const SPECIALTY_EXTENSION = `${STRUCTURE}/request-specialty`;
 export const CARE_CONTEXT_EXTENSION = `${STRUCTURE}/request-care-context`;
 /** Task.statusReason coding of a decline citing a rule: the rule id, displayed with its clause. */
 export const RESPONSIBILITY_RULE_SYSTEM = 'https://carebridge.dev/fhir/CodeSystem/responsibility-rule';
+
+const REQUEST_EXTENSIONS: ReadonlySet<string> = new Set([
+  REQUESTING_PERSON_EXTENSION,
+  RESPONSIBILITY_EXTENSION,
+  CIRCUMSTANCE_EXTENSION,
+  SPECIALTY_EXTENSION,
+  CARE_CONTEXT_EXTENSION,
+]);
+
+/** The coded elements only a request's Task carries, with the CodeSystem that marks each. */
+const REQUEST_CODINGS = [
+  ['businessStatus', REQUEST_STATUS_SYSTEM],
+  ['code', REQUEST_CATEGORY_SYSTEM],
+  ['statusReason', RESPONSIBILITY_RULE_SYSTEM],
+] as const;
+
+/**
+ * Where a Task claims to be a Carebridge request (the FHIRPath of the first mark the request
+ * operations put on their Tasks: a request extension, or the request status, category or
+ * responsibility-rule CodeSystem), or undefined when it makes no such claim.
+ */
+export function requestMark(task: Readonly<Record<string, unknown>>): string | undefined {
+  const extensions = Array.isArray(task.extension) ? (task.extension as unknown[]) : [];
+  const extension = extensions.findIndex(
+    (item) => isJsonObject(item) && REQUEST_EXTENSIONS.has(String(item.url)),
+  );
+  if (extension >= 0) return `Task.extension[${extension}].url`;
+  for (const [element, system] of REQUEST_CODINGS) {
+    const concept = task[element];
+    const codings =
+      isJsonObject(concept) && Array.isArray(concept.coding) ? (concept.coding as unknown[]) : [];
+    const coding = codings.findIndex((item) => isJsonObject(item) && item.system === system);
+    if (coding >= 0) return `Task.${element}.coding[${coding}].system`;
+  }
+  return undefined;
+}
 
 /** The store takes any resource as JSON; the typed R4 shapes have no index signature. */
 export function asResource<T extends { resourceType: string }>(resource: T): FhirResource {

@@ -1,9 +1,11 @@
 import type { Parameters } from 'fhir/r4.js';
 import {
+  OPEN_REQUEST_STATUSES,
   REQUEST_CATEGORY_CODES,
   REQUEST_STATUSES,
   evaluateRequestAlarms,
   fhirError,
+  isValidFhirId,
   type RequestAlarm,
   type RequestCategory,
   type RequestParty,
@@ -13,10 +15,12 @@ import {
 import type { AccessContext } from '../access/access-control.js';
 import { bool, code, group, instant, int, parameters, ref, str } from '../exchange/parameters.js';
 import type { SqlExecutor } from '../store/database.js';
-import { isOperations, type RequestContext } from './context.js';
+import { isOperations, maySee, type RequestContext } from './context.js';
 import {
+  countRequests,
   listRequests,
   openRequests,
+  requestByTask,
   requestEvents,
   type RequestListQuery,
   type RequestRow,
@@ -33,8 +37,6 @@ export interface ViewResult {
   body: Parameters;
   patientIds: string[];
 }
-
-const OPEN_STATUSES: readonly RequestStatus[] = ['requested', 'received', 'accepted', 'in-progress'];
 
 function badParameter(operation: string, name: string, expected: string) {
   return fhirError('invalid-search-parameter', `${operation} parameter '${name}' must be ${expected}.`, [
@@ -55,6 +57,13 @@ function listOf<T extends string>(
   return values as T[];
 }
 
+/** A reference parameter's id, given as `Type/id` or `id`: 400 naming the parameter unless FHIR allows it. */
+function idOf(operation: string, name: string, value: string, type: string): string {
+  const id = value.startsWith(`${type}/`) ? value.slice(type.length + 1) : value;
+  if (!isValidFhirId(id)) throw badParameter(operation, name, `a ${type} id (${type}/id or id)`);
+  return id;
+}
+
 /** Reads a worklist's or tracker's URL parameters; an unknown parameter or value is a 400, never ignored. */
 export function listQuery(
   access: AccessContext,
@@ -65,7 +74,7 @@ export function listQuery(
   const result: RequestListQuery = {
     side,
     count: 50,
-    ...(side === 'owner' ? { statuses: OPEN_STATUSES } : {}),
+    ...(side === 'owner' ? { statuses: OPEN_REQUEST_STATUSES } : {}),
   };
   for (const [name, value] of query) {
     switch (name) {
@@ -79,8 +88,19 @@ export function listQuery(
         if (value !== 'true' && value !== 'false') throw badParameter(operation, name, 'true or false');
         result.flagged = value === 'true';
         break;
+      case 'acknowledged':
+        if (value !== 'true' && value !== 'false') throw badParameter(operation, name, 'true or false');
+        result.declineAcknowledged = value === 'true';
+        break;
+      case '_total':
+        if (value !== 'none' && value !== 'estimate' && value !== 'accurate') {
+          throw badParameter(operation, name, 'none, estimate or accurate');
+        }
+        // An estimate would cost the same count, so both are answered exactly (up to the cap).
+        result.total = value !== 'none';
+        break;
       case 'patient':
-        result.patientId = value.replace(/^Patient\//, '');
+        result.patientId = idOf(operation, name, value, 'Patient');
         break;
       case '_count':
         if (!/^\d{1,4}$/.test(value) || Number(value) < 1)
@@ -95,7 +115,7 @@ export function listQuery(
         if (!isOperations(access) && access.principal.patientAccess !== 'all') {
           throw fhirError('forbidden', 'Only operations may read another organisation’s requests.');
         }
-        result.organizationId = value.replace(/^Organization\//, '');
+        result.organizationId = idOf(operation, name, value, 'Organization');
         break;
       default:
         throw fhirError('invalid-search-parameter', `${operation} takes no parameter '${name}'.`, [name]);
@@ -138,6 +158,7 @@ export async function requestList(
   query: RequestListQuery,
 ): Promise<ViewResult> {
   const rows = await listRequests(tx, query);
+  const total = query.total === true ? await countRequests(tx, query) : undefined;
   const page = rows.slice(0, query.count);
   const next = rows.length > query.count ? page[page.length - 1]?.id : undefined;
   const events = await requestEvents(
@@ -147,6 +168,8 @@ export async function requestList(
   const now = ctx.clock.now();
   const body = parameters([
     int('count', page.length),
+    total === undefined ? undefined : int('total', total.total),
+    total === undefined ? undefined : bool('totalCapped', total.capped),
     str('next', next),
     ...page.map((row) =>
       group(
@@ -164,6 +187,55 @@ export async function requestList(
 }
 
 const sideField = (side: RequestParty | undefined) => (side === undefined ? {} : { side });
+
+/** `$request`'s one parameter: `request`, the Task id (as `id` or `Task/id`), exactly once. */
+export function requestIdFrom(query: ReadonlyArray<[string, string]>): string {
+  for (const [name] of query) {
+    if (name !== 'request') {
+      throw fhirError('invalid-search-parameter', `$request takes no parameter '${name}'.`, [name]);
+    }
+  }
+  if (query.length === 0) {
+    throw fhirError('missing-required-element', "$request needs the parameter 'request' (a Task id).", [
+      'request',
+    ]);
+  }
+  if (query.length > 1) throw badParameter('$request', 'request', 'given once');
+  return idOf('$request', 'request', query[0]?.[1] ?? '', 'Task');
+}
+
+/**
+ * `$request`: one request as the worklist and tracker show it, with its whole history and the actions
+ * the caller's side may take. Only its two organisations and operations see it; to anyone else it
+ * does not exist (404, as for an unknown id).
+ */
+export async function oneRequest(
+  ctx: RequestContext,
+  tx: SqlExecutor,
+  access: AccessContext,
+  taskId: string,
+): Promise<ViewResult> {
+  if (access.principal.kind === 'patient')
+    throw fhirError('forbidden', 'Requests are between organisations.');
+  const row = await requestByTask(tx, taskId);
+  if (!row || !maySee(access, row)) {
+    throw fhirError('request-not-found', `No request ${taskId} is visible to you.`, ['request']);
+  }
+  const side = sideOf(access, row);
+  const body = parameters([
+    code('side', side),
+    group(
+      'request',
+      requestParts(ctx.options, {
+        row,
+        events: await requestEvents(tx, [row.id]),
+        alarms: evaluateRequestAlarms([snapshotOf(row)], ctx.clock.now(), ctx.options.alarms),
+        ...sideField(side),
+      }),
+    ),
+  ]);
+  return { body, patientIds: [row.patientId] };
+}
 
 /**
  * `$request-alarms`: the alarms due now on requests the caller's organisation owns or made; each says

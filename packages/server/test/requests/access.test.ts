@@ -1,36 +1,25 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import { testDatabaseKinds } from '../support/databases.js';
-import { json, outcomeCodes } from '../support/test-app.js';
 import {
   action,
+  assertRefused as refused,
   createRequest,
-  groups,
   p,
   requestBody,
-  requestsWorld,
+  useRequestsWorld,
   value,
-  type ParametersLike,
-  type RequestsWorld,
 } from './support.js';
 
 for (const kind of testDatabaseKinds()) {
   describe(`requests: access (${kind})`, () => {
-    let world: RequestsWorld;
+    const world = useRequestsWorld(kind);
+    const { post } = world;
     let id: string;
 
     before(async () => {
-      world = await requestsWorld(kind);
       id = (await createRequest(world, 'consultant', { category: 'fit-note' })).id;
     });
-    after(() => world.t.close());
-
-    const post = (operation: string, who: string, body: unknown) =>
-      world.call('POST', `/fhir/${operation}`, who, body);
-    const refused = async (response: Awaited<ReturnType<typeof post>>, status: number, code: string) => {
-      assert.equal(response.statusCode, status, response.body);
-      assert.deepEqual(outcomeCodes(response), [code]);
-    };
 
     it('shows a request to neither another practice nor another hospital (404, as if absent)', async () => {
       await refused(await post('$respond-to-request', 'gpB', action(id, 'accept')), 404, 'request-not-found');
@@ -39,16 +28,8 @@ for (const kind of testDatabaseKinds()) {
         404,
         'request-not-found',
       );
-      const worklist = groups(
-        json<ParametersLike>(await world.call('GET', '/fhir/$request-worklist', 'gpB')),
-        'entry',
-      );
-      assert.equal(worklist.length, 0);
-      const tracker = groups(
-        json<ParametersLike>(await world.call('GET', '/fhir/$request-tracker', 'consultant2')),
-        'entry',
-      );
-      assert.equal(tracker.length, 0);
+      assert.equal((await world.list('$request-worklist', 'gpB')).length, 0);
+      assert.equal((await world.list('$request-tracker', 'consultant2')).length, 0);
     });
 
     it('keeps each side to its own actions: only the owner answers, only the requester cancels', async () => {
@@ -72,12 +53,7 @@ for (const kind of testDatabaseKinds()) {
     });
 
     it('lets operations watch any organisation’s requests but act on none', async () => {
-      const worklist = groups(
-        json<ParametersLike>(
-          await world.call('GET', '/fhir/$request-worklist?organization=Organization/practice-a', 'ops'),
-        ),
-        'entry',
-      );
+      const worklist = await world.list('$request-worklist', 'ops', '?organization=Organization/practice-a');
       assert.ok(worklist.some((entry) => value(entry, 'request') === id));
       await refused(await post('$respond-to-request', 'ops', action(id, 'accept')), 403, 'forbidden');
       const foreign = await world.call(

@@ -1,38 +1,23 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { testDatabaseKinds } from '../support/databases.js';
-import { json, outcomeCodes } from '../support/test-app.js';
+import { json } from '../support/test-app.js';
 import {
   action,
   all,
+  assertRefused,
   createRequest,
-  groups,
   p,
   part,
-  requestsWorld,
+  useRequestsWorld,
   value,
   type ParametersLike,
-  type RequestsWorld,
 } from './support.js';
 
 for (const kind of testDatabaseKinds()) {
   describe(`requests: lifecycle (${kind})`, () => {
-    let world: RequestsWorld;
-
-    before(async () => {
-      world = await requestsWorld(kind);
-    });
-    after(() => world.t.close());
-
-    const respond = (who: string, body: ParametersLike) =>
-      world.call('POST', '/fhir/$respond-to-request', who, body);
-    const update = (who: string, body: ParametersLike) =>
-      world.call('POST', '/fhir/$update-request', who, body);
-    const list = async (operation: string, who: string, query = '') => {
-      const response = await world.call('GET', `/fhir/${operation}${query}`, who);
-      assert.equal(response.statusCode, 200, response.body);
-      return groups(json<ParametersLike>(response), 'entry');
-    };
+    const world = useRequestsWorld(kind);
+    const { respond, update, list } = world;
 
     it('takes a request from requested to completed, recording who, when and why at each step', async () => {
       const { id, request } = await createRequest(world, 'consultant', {
@@ -143,30 +128,15 @@ for (const kind of testDatabaseKinds()) {
       assert.equal(again.statusCode, 200);
       assert.equal(value(json<ParametersLike>(again).parameter, 'outcome'), 'unchanged');
       const late = await respond('gpA', action(id, 'decline', p.str('reason', 'Changed my mind')));
-      assert.equal(late.statusCode, 409);
-      assert.deepEqual(outcomeCodes(late), ['request-transition-refused']);
-      const noReason = await update('consultant', action(id, 'cancel'));
-      assert.equal(noReason.statusCode, 400);
-      assert.deepEqual(outcomeCodes(noReason), ['missing-required-element']);
+      assertRefused(late, 409, 'request-transition-refused');
+      assertRefused(await update('consultant', action(id, 'cancel')), 400, 'missing-required-element');
     });
 
     it('applies a write once when retried with the same X-Request-ID', async () => {
       const { id } = await createRequest(world, 'consultant', { category: 'other' });
       const headers = { 'x-request-id': `accept-${id}` };
-      const first = await world.call(
-        'POST',
-        '/fhir/$respond-to-request',
-        'gpA',
-        action(id, 'accept'),
-        headers,
-      );
-      const second = await world.call(
-        'POST',
-        '/fhir/$respond-to-request',
-        'gpA',
-        action(id, 'accept'),
-        headers,
-      );
+      const first = await world.post('$respond-to-request', 'gpA', action(id, 'accept'), headers);
+      const second = await world.post('$respond-to-request', 'gpA', action(id, 'accept'), headers);
       assert.equal(first.statusCode, 200);
       assert.equal(second.headers['x-replayed'], 'true');
       const tracked = (await list('$request-tracker', 'consultant')).find((e) => value(e, 'request') === id);

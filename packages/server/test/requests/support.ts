@@ -1,10 +1,13 @@
+import assert from 'node:assert/strict';
+import { after, before } from 'node:test';
 import type { LightMyRequestResponse } from 'fastify';
 import { ManualClock, NHS_NUMBER_SYSTEM, ODS_ORGANIZATION_CODE_SYSTEM } from '@carebridge/domain';
 import { buildApp } from '../../src/app.js';
+import type { Config } from '../../src/config.js';
 import type { RequestOptions } from '../../src/requests/index.js';
 import { createTestDatabase, type TestDatabaseKind } from '../support/databases.js';
 import { MemoryAuditRecorder, TestPrincipals, patientLogin, staff } from '../support/principals.js';
-import { json, testConfig, type TestApp } from '../support/test-app.js';
+import { json, outcomeCodes, testConfig, type TestApp } from '../support/test-app.js';
 import { groups, value, type ParameterLike, type ParametersLike } from '../exchange/support.js';
 
 export { groups, value, type ParameterLike, type ParametersLike };
@@ -61,34 +64,106 @@ const WORLD: Array<Record<string, unknown> & { resourceType: string; id: string 
   episode('ep-3', 'p1', 'trust-2'),
 ];
 
+type Call = (
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE',
+  url: string,
+  who: string,
+  body?: unknown,
+  headers?: Record<string, string>,
+) => Promise<LightMyRequestResponse>;
+
 export interface RequestsWorld {
   t: TestApp;
   auth: Record<string, string>;
-  call(
-    method: 'GET' | 'POST',
-    url: string,
+  /** Any FHIR call as one of the users of the world (`consultant`, `gpA`, …). */
+  call: Call;
+  /** POSTs a request operation (`$create-request`, …) as `who`. */
+  post(
+    operation: string,
     who: string,
-    body?: unknown,
+    body: unknown,
     headers?: Record<string, string>,
   ): Promise<LightMyRequestResponse>;
+  respond(who: string, body: ParametersLike): Promise<LightMyRequestResponse>;
+  update(who: string, body: ParametersLike): Promise<LightMyRequestResponse>;
+  /** The entries of `$request-worklist` or `$request-tracker` (answered 200), with an optional `?query`. */
+  list(operation: string, who: string, query?: string): Promise<ParameterLike[][]>;
 }
 
-/** The test app (as createTestApp builds it) with request options, and the world above. */
+function worldCalls(call: Call): Omit<RequestsWorld, 't' | 'auth'> {
+  const post: RequestsWorld['post'] = (operation, who, body, headers) =>
+    call('POST', `/fhir/${operation}`, who, body, headers);
+  return {
+    call,
+    post,
+    respond: (who, body) => post('$respond-to-request', who, body),
+    update: (who, body) => post('$update-request', who, body),
+    async list(operation, who, query = '') {
+      const response = await call('GET', `/fhir/${operation}${query}`, who);
+      assert.equal(response.statusCode, 200, response.body);
+      return groups(json<ParametersLike>(response), 'entry');
+    },
+  };
+}
+
+/**
+ * The world for the tests of one `describe`: built before them and closed after. The answer stands
+ * for the world while those tests run.
+ */
+export function useRequestsWorld(
+  kind: TestDatabaseKind,
+  options?: Partial<RequestOptions>,
+  config?: Partial<Config>,
+): RequestsWorld {
+  let world: RequestsWorld | undefined;
+  before(async () => {
+    world = await requestsWorld(kind, options, config);
+  });
+  after(() => world?.t.close());
+  const current = (): RequestsWorld => {
+    if (!world) throw new Error('The requests world is built in before(); use it inside a test.');
+    return world;
+  };
+  return {
+    get t() {
+      return current().t;
+    },
+    get auth() {
+      return current().auth;
+    },
+    ...worldCalls((...args) => current().call(...args)),
+  };
+}
+
+/** Asserts a refusal: its HTTP status and the OperationOutcome's one code. */
+export function assertRefused(response: LightMyRequestResponse, status: number, code: string): void {
+  assert.equal(response.statusCode, status, response.body);
+  assert.deepEqual(outcomeCodes(response), [code]);
+}
+
+/**
+ * The test app (as createTestApp builds it) with request options, and the world above. `config`
+ * replaces parts of the test configuration (the local agreements loaded from the environment, say).
+ */
 export async function requestsWorld(
   kind: TestDatabaseKind,
   options?: Partial<RequestOptions>,
+  config: Partial<Config> = {},
 ): Promise<RequestsWorld> {
   const database = await createTestDatabase(kind);
   const clock = new ManualClock('2026-03-02T10:00:00.000Z');
   const principals = new TestPrincipals();
   const audit = new MemoryAuditRecorder();
-  const app = await buildApp(testConfig(), {
-    db: database.db,
-    clock,
-    authenticate: principals.authenticate,
-    audit,
-    ...(options ? { requests: options } : {}),
-  });
+  const app = await buildApp(
+    { ...testConfig(), ...config },
+    {
+      db: database.db,
+      clock,
+      authenticate: principals.authenticate,
+      audit,
+      ...(options ? { requests: options } : {}),
+    },
+  );
   const t: TestApp = {
     app,
     clock,
@@ -138,8 +213,9 @@ export async function requestsWorld(
   return {
     t,
     auth,
-    call: (method, url, who, body, headers = {}) =>
+    ...worldCalls((method, url, who, body, headers = {}) =>
       t.fhir(method, url, body, { authorization: auth[who as keyof typeof auth] ?? '', ...headers }),
+    ),
   };
 }
 
