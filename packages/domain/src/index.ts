@@ -17,3 +17,4 @@ export * from './access/compartment.js';
 export * from './access/relationships.js';
 export * from './exchange/index.js';
 export * from './requests/index.js';
+export * from './terminology/index.js';

@@ -1,5 +1,6 @@
 import { runAuditVerifyCommand } from '../audit/verify-chain.js';
 import { BACKLOG_USAGE, runBacklogCommand } from './backlog-command.js';
+import { TERMINOLOGY_USAGE, runTerminologyCommand } from './terminology-command.js';
 import { loadConfig, publicBase } from '../config.js';
 import { mintDemoAccessToken } from '../identity/index.js';
 import { openDatabase } from '../store/open.js';
@@ -9,8 +10,9 @@ import { openDatabase } from '../store/open.js';
  *   token <username> [scopes…]   a bearer access token for a demo user (embedded identity only)
  *   audit verify                 check the audit hash chain and name the first broken link
  *   backlog release [options]    deliver documents held for a backlog release, with a progress bar
+ *   terminology import [options] load SNOMED CT RF2 and dm+d releases for the coded-entry pickers
  */
-const USAGE = `usage: npm run cli -- token <username> [scopes…] | audit verify | ${BACKLOG_USAGE}`;
+const USAGE = `usage: npm run cli -- token <username> [scopes…] | audit verify | ${BACKLOG_USAGE} | ${TERMINOLOGY_USAGE}`;
 
 async function main(args: string[]): Promise<number> {
   const [command, ...rest] = args;
@@ -58,6 +60,15 @@ async function main(args: string[]): Promise<number> {
     const db = await openDatabase(config.database);
     try {
       return await runBacklogCommand(db, rest.slice(1), (line) => console.log(line));
+    } finally {
+      await db.close();
+    }
+  }
+  if (command === 'terminology' && rest[0] === 'import') {
+    // Like backlog release: PGlite allows one process per data directory, so stop the server first.
+    const db = await openDatabase(config.database);
+    try {
+      return await runTerminologyCommand(db, rest.slice(1), (line) => console.log(line));
     } finally {
       await db.close();
     }

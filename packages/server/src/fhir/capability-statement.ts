@@ -1,9 +1,19 @@
 import type { CapabilityStatement, CapabilityStatementRestResource } from 'fhir/r4.js';
 import type { Clock } from '@carebridge/domain';
-import { SUPPORTED_RESOURCE_TYPES } from '@carebridge/domain';
+import {
+  EXPANSION_TOTAL_CAP,
+  MIN_SEARCH_WORD_LENGTH,
+  SUPPORTED_RESOURCE_TYPES,
+  TERMINOLOGY_VALUE_SETS,
+} from '@carebridge/domain';
 import type { FhirLimits } from '../config.js';
-import { EXCHANGE_OPERATIONS, type ExchangeOperation } from '../exchange/operation-names.js';
+import { EXCHANGE_OPERATIONS } from '../exchange/operation-names.js';
 import { REQUEST_OPERATIONS } from '../requests/operation-names.js';
+import {
+  MAX_EXPANSION_COUNT,
+  MAX_EXPANSION_OFFSET,
+  TERMINOLOGY_OPERATIONS,
+} from '../terminology/terminology-operations.js';
 
 export interface SearchParameterSummary {
   name: string;
@@ -49,14 +59,18 @@ export function capabilityStatementJson(
       {
         mode: 'server',
         documentation: limitsDocumentation(limits),
-        resource: SUPPORTED_RESOURCE_TYPES.map((type) =>
-          type === 'AuditEvent' ? AUDIT_EVENT_CAPABILITY : resourceCapability(type, searchParameters(type)),
-        ),
+        resource: [
+          ...SUPPORTED_RESOURCE_TYPES.map((type) =>
+            type === 'AuditEvent' ? AUDIT_EVENT_CAPABILITY : resourceCapability(type, searchParameters(type)),
+          ),
+          VALUE_SET_CAPABILITY,
+        ],
         interaction: [{ code: 'transaction' }, { code: 'batch' }, { code: 'history-system' }],
         operation: [
           { name: 'validate', definition: 'http://hl7.org/fhir/OperationDefinition/Resource-validate' },
-          ...EXCHANGE_OPERATION_CAPABILITIES,
+          ...operationCapabilities(EXCHANGE_OPERATIONS),
           ...operationCapabilities(REQUEST_OPERATIONS),
+          ...operationCapabilities(BREAK_GLASS_REVIEW_OPERATIONS),
         ],
       },
     ],
@@ -64,23 +78,26 @@ export function capabilityStatementJson(
   return JSON.stringify(statement);
 }
 
-/** Document exchange (docs/conformance.md, "Document exchange"): system-level operations. */
-const EXCHANGE_OPERATION_CAPABILITIES = (Object.keys(EXCHANGE_OPERATIONS) as ExchangeOperation[]).map(
-  (name) => ({
-    name: name.slice(1),
-    definition: `https://carebridge.dev/fhir/OperationDefinition/${name.slice(1)}`,
-    documentation: `${EXCHANGE_OPERATIONS[name]} [base]/${name}`,
-  }),
-);
-
-/** Requests with an owner (docs/conformance.md, "Requests with an owner"): system-level operations. */
-function operationCapabilities(operations: Readonly<Record<string, string>>) {
+/**
+ * Carebridge's own operations (document exchange, requests with an owner, break-glass:
+ * docs/conformance.md), each with the HTTP method it takes; at the base unless `at` says where.
+ */
+function operationCapabilities(operations: Readonly<Record<string, string>>, at = '[base]/') {
   return Object.entries(operations).map(([name, method]) => ({
     name: name.slice(1),
     definition: `https://carebridge.dev/fhir/OperationDefinition/${name.slice(1)}`,
-    documentation: `${method} [base]/${name}`,
+    documentation: `${method} ${at}${name}`,
   }));
 }
+
+/** A privacy officer lists break-glass sessions awaiting review (GET) and records a review (POST). */
+const BREAK_GLASS_REVIEW_OPERATIONS = { '$break-glass-review': 'GET, POST' } as const;
+
+/** Emergency access to one patient's record, and its early end (docs/identity.md). */
+const PATIENT_OPERATIONS = operationCapabilities(
+  { '$break-glass': 'POST', '$break-glass-end': 'POST' },
+  '[base]/Patient/[id]/',
+);
 
 function resourceCapability(
   type: CapabilityStatementRestResource['type'],
@@ -115,6 +132,7 @@ function resourceCapability(
     ],
     operation: [
       { name: 'validate', definition: 'http://hl7.org/fhir/OperationDefinition/Resource-validate' },
+      ...(type === 'Patient' ? PATIENT_OPERATIONS : []),
     ],
   };
 }
@@ -135,6 +153,28 @@ const AUDIT_EVENT_CAPABILITY: CapabilityStatementRestResource = {
     { name: 'outcome', type: 'token', documentation: 'success, denied or failed' },
     { name: 'break-glass', type: 'token', documentation: 'true or false' },
   ],
+};
+
+/**
+ * ValueSet is not a stored type: only the standard $expand is served, type-level, over the loaded
+ * terminology (docs/conformance.md, "Clinical terminology").
+ */
+const VALUE_SET_CAPABILITY: CapabilityStatementRestResource = {
+  type: 'ValueSet',
+  documentation:
+    "Not stored: the coded-entry pickers' value sets, expanded from the loaded SNOMED CT and dm+d releases. " +
+    `url is one of ${Object.values(TERMINOLOGY_VALUE_SETS)
+      .map((valueSet) => valueSet.url)
+      .join(', ')}.`,
+  operation: TERMINOLOGY_OPERATIONS.map((name) => ({
+    name: name.slice(1),
+    definition: `http://hl7.org/fhir/OperationDefinition/ValueSet-${name.slice(1)}`,
+    documentation:
+      `GET [base]/ValueSet/${name}?url=&filter=&offset=&count= (filter needs a word of at least ` +
+      `${MIN_SEARCH_WORD_LENGTH} characters; count 1–${MAX_EXPANSION_COUNT}, offset 0–${MAX_EXPANSION_OFFSET}); ` +
+      `expansion.total counts the matches up to ${EXPANSION_TOTAL_CAP}, beyond which it is left out ` +
+      `and the expansion parameter total-capped is true.`,
+  })),
 };
 
 function limitsDocumentation(limits: FhirLimits): string {

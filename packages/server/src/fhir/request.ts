@@ -11,6 +11,7 @@ import {
   isRequestOperation,
   type RequestOperation,
 } from '../requests/operation-names.js';
+import type { TerminologyOperation } from '../terminology/terminology-operations.js';
 
 /**
  * A FHIR interaction request, independent of HTTP: the REST routes and each entry of a batch or
@@ -75,7 +76,8 @@ export type Interaction =
   | { kind: 'break-glass-reviews' }
   | { kind: 'break-glass-review' }
   | { kind: 'exchange'; operation: ExchangeOperation }
-  | { kind: 'requests'; operation: RequestOperation };
+  | { kind: 'requests'; operation: RequestOperation }
+  | { kind: 'terminology'; operation: TerminologyOperation };
 
 /** Works out which interaction a method and path ask for, or throws the FhirError that says why not. */
 export function routeInteraction(method: FhirMethod, path: string): Interaction {
@@ -98,6 +100,11 @@ export function routeInteraction(method: FhirMethod, path: string): Interaction 
     const expected = REQUEST_OPERATIONS[first];
     if (method === expected || (expected === 'GET' && get)) return { kind: 'requests', operation: first };
     throw notAllowed(method, `${first} (use ${expected})`);
+  }
+  // ValueSet is not a stored type: only its $expand is served, from the terminology tables.
+  if (first === 'ValueSet' && second === '$expand' && segments.length === 2) {
+    if (get) return { kind: 'terminology', operation: '$expand' };
+    throw notAllowed(method, 'ValueSet/$expand (use GET)');
   }
   const resourceType = checkedType(first);
   if (second === undefined) {

@@ -13,8 +13,10 @@ interface Capability {
     resource: Array<{
       type: string;
       interaction: Array<{ code: string }>;
-      searchParam: Array<{ name: string; type: string }>;
+      searchParam?: Array<{ name: string; type: string }>;
+      operation?: Array<{ name: string }>;
     }>;
+    operation?: Array<{ name: string }>;
   }>;
 }
 
@@ -30,9 +32,10 @@ describe('CapabilityStatement and $validate', () => {
   it('/metadata lists exactly the supported resource types, R4 and JSON', async () => {
     const statement = json<Capability>(await t.fhir('GET', '/fhir/metadata'));
     assert.equal(statement.fhirVersion, '4.0.1');
+    // ValueSet is not stored; it is listed for its $expand (test/terminology/terminology.test.ts).
     assert.deepEqual(
       statement.rest[0]?.resource.map((r) => r.type),
-      [...SUPPORTED_RESOURCE_TYPES],
+      [...SUPPORTED_RESOURCE_TYPES, 'ValueSet'],
     );
     assert.deepEqual(statement.rest[0]?.interaction.map((i) => i.code).sort(), [
       'batch',
@@ -41,13 +44,32 @@ describe('CapabilityStatement and $validate', () => {
     ]);
   });
 
+  it('/metadata lists the break-glass operations beside the exchange and request ones', async () => {
+    const statement = json<Capability>(await t.fhir('GET', '/fhir/metadata'));
+    const system = (statement.rest[0]?.operation ?? []).map((operation) => operation.name);
+    for (const name of [
+      'validate',
+      'submit-document',
+      'inbox',
+      'create-request',
+      'request',
+      'break-glass-review',
+    ])
+      assert.ok(system.includes(name), `system operation ${name} missing from ${system.join(', ')}`);
+    const patient = statement.rest[0]?.resource.find((resource) => resource.type === 'Patient');
+    assert.deepEqual(
+      (patient?.operation ?? []).map((operation) => operation.name),
+      ['validate', 'break-glass', 'break-glass-end'],
+    );
+  });
+
   it('every search parameter it lists is accepted by search, and the limits are documented', async () => {
     const officer = { authorization: t.principals.register('officer', staff('privacy-officer', 'trust')) };
     const statement = json<Capability>(await t.fhir('GET', '/fhir/metadata'));
     const rest = statement.rest[0];
     assert.match(rest?.documentation ?? '', /at most 1000 entries/);
     for (const resource of rest?.resource ?? []) {
-      for (const param of resource.searchParam) {
+      for (const param of resource.searchParam ?? []) {
         const value =
           param.type === 'date'
             ? 'ge2020-01-01'
