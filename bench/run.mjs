@@ -11,10 +11,13 @@
 //   --loadgen=inline                   autocannon in this process instead of a child process
 //   npm run bench -- backlog --letters 32619   the backlog release of a real incident's size (issue 4);
 //                                      its last line is letters=… delivered=… lost=… duplicated=… seconds=…
+//   npm run bench -- inbox             a GP inbox of 10,000 letters: first page through $inbox and in
+//                                      Chromium (issue 5: under a second); prints `inbox <db>: …` lines
+//   npm run bench -- --write inbox     the same, and writes its report to docs/benchmarks/inbox.md
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, URLSearchParams } from 'node:url';
 import { summariseProfile } from './lib/cpu-profile.mjs';
 import { fixtures } from './lib/fixtures.mjs';
@@ -43,6 +46,7 @@ import { renderReport } from './lib/report.mjs';
 import { median } from './lib/stats.mjs';
 import { workloads } from './workloads/index.mjs';
 import { BACKLOG_CLIENTS, summaryLine } from './workloads/backlog.mjs';
+import { INBOX_CLIENTS, inboxLine } from './workloads/inbox.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const DOCS = join(root, 'docs', 'BENCHMARKS.md');
@@ -56,13 +60,14 @@ const DATABASES = ['postgres', 'pglite'];
 const FULL = { runs: 3, durationMs: 10_000, warmupMs: 3_000, soakMs: 60_000, starts: 5, preload: 10_000 };
 const QUICK = { runs: 1, durationMs: 3_000, warmupMs: 1_000, soakMs: 10_000, starts: 3, preload: 2_000 };
 
-const USAGE = `usage: npm run bench -- [--quick] [--db=postgres,pglite] [--profile] [--loadgen=process|inline]
+const USAGE = `usage: npm run bench -- [--quick] [--write] [--db=postgres,pglite] [--profile] [--loadgen=process|inline]
        [--runs=N] [--duration=S] [--soak=S] [--starts=N] [--preload=N] [--letters=N] [workload ...]
 workloads: ${workloads.map((w) => w.name).join(', ')}`;
 
 function parseArgs(argv) {
   const options = {
     quick: false,
+    write: false,
     profile: false,
     inline: false,
     databases: DATABASES,
@@ -81,6 +86,7 @@ function parseArgs(argv) {
       return parsed;
     };
     if (arg === '--quick') options.quick = true;
+    else if (arg === '--write') options.write = true;
     else if (arg === '--profile') options.profile = true;
     else if (flag === '--loadgen' && (value === 'inline' || value === 'process'))
       options.inline = value === 'inline';
@@ -224,10 +230,12 @@ async function runDatabase(database, selected, settings, options, results) {
   );
   const needsServer = selected.some((w) => w.kind !== 'pg');
   ctx.backlogLetters = selected.find((w) => w.kind === 'backlog')?.lettersFor(settings);
+  ctx.inboxLetters = selected.find((w) => w.kind === 'inbox')?.lettersFor(settings);
   const tag = `carebridge_bench_${process.pid}`;
   const clientSecret = randomBytes(24).toString('hex');
   const env = {
-    SEED: 'none',
+    // The inbox workload signs in as the demo GP, so its databases get the demo directory and accounts.
+    SEED: ctx.inboxLetters === undefined ? 'none' : 'demo',
     CURSOR_SECRET: 'carebridge-bench-cursor-secret',
     // The bench talks to the FHIR API as a system client (client credentials), acting for its own
     // GP practice, so every request carries a real access token through the server's checks.
@@ -241,7 +249,11 @@ async function runDatabase(database, selected, settings, options, results) {
         name: 'Carebridge bench',
       },
       // The backlog workload's trust (it sends the letters) and practices (they register patients).
-      ...BACKLOG_CLIENTS.map((client) => ({ ...client, secret: clientSecret, allowedScopes: BENCH_SCOPES })),
+      ...[...BACKLOG_CLIENTS, ...INBOX_CLIENTS].map((client) => ({
+        ...client,
+        secret: clientSecret,
+        allowedScopes: BENCH_SCOPES,
+      })),
     ]),
     IDENTITY_ACCESS_TOKEN_TTL: '3600',
     // Load generators are one client far past any real one: per-client rate limits would measure
@@ -268,6 +280,9 @@ async function runDatabase(database, selected, settings, options, results) {
   }
 
   const port = await freePort();
+  // The inbox workload signs in through the server's own identity provider in Chromium, which must be
+  // sent back to the address the server listens on (its default public address is localhost).
+  if (ctx.inboxLetters !== undefined) env.PUBLIC_BASE_URL = `http://127.0.0.1:${port}`;
   const profileDir = options.profile ? join(root, '.bench-tmp', 'profiles', results.stamp) : undefined;
   let server;
   let variant = 'standard';
@@ -462,6 +477,16 @@ async function runDatabase(database, selected, settings, options, results) {
     log(`backlog: ${summaryLine(phase.backlog)}`);
   }
 
+  const inbox = selected.find((w) => w.kind === 'inbox');
+  if (inbox) {
+    log(`inbox: ${ctx.inboxLetters} letters…`);
+    phase.inbox = await inbox.run(ctx, {
+      log,
+      token: (clientId) => accessToken(server.baseUrl, clientSecret, clientId),
+    });
+    log(inboxLine(database, phase.inbox));
+  }
+
   const startup = selected.find((w) => w.kind === 'startup');
   if (startup) {
     await stop();
@@ -504,6 +529,12 @@ async function main() {
     quick: options.quick,
   };
   const selected = selectWorkloads(options.names);
+  // A full run rewrites docs/BENCHMARKS.md; a focused run (`--write inbox`) writes its own report
+  // beside it (docs/benchmarks/inbox.md), so its figures keep their machine and command.
+  const focusedReport =
+    options.write && options.names.length > 0
+      ? join(root, 'docs', 'benchmarks', `${options.names.join('-')}.md`)
+      : undefined;
   const writesDocs = argv.length === 0;
   if (!existsSync(resolve(root, SERVER_ENTRY))) {
     throw new Error(`${SERVER_ENTRY} is missing: run \`npm run build\` (npm run bench does)`);
@@ -515,6 +546,7 @@ async function main() {
     startedAt: startedAt.toISOString(),
     stamp: startedAt.toISOString().replace(/[:.]/g, '-'),
     quick: options.quick,
+    focused: focusedReport !== undefined,
     settings,
     loadgen: options.inline ? 'inline' : 'process',
     profile: options.profile,
@@ -558,16 +590,19 @@ async function main() {
     }
     console.log(`\nProfiles kept in ${dir} (open in Chrome DevTools or speedscope).`);
   }
-  if (writesDocs) {
-    mkdirSync(join(root, 'docs'), { recursive: true });
-    writeFileSync(DOCS, report);
-    console.log(`Wrote ${DOCS}`);
+  if (writesDocs || focusedReport) {
+    const target = focusedReport ?? DOCS;
+    mkdirSync(dirname(target), { recursive: true });
+    writeFileSync(target, report);
+    console.log(`Wrote ${target}`);
   } else {
     console.log(
       '(docs/BENCHMARKS.md not rewritten: only a plain `npm run bench` with no arguments writes it)',
     );
   }
   printBacklogLines(results);
+  for (const [database, phase] of Object.entries(results.databases))
+    if (phase.inbox) console.log(inboxLine(database, phase.inbox));
 }
 
 /**

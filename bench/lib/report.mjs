@@ -65,6 +65,18 @@ function goalRows(results) {
     ]);
   }
   for (const [database, phase] of Object.entries(results.databases)) {
+    if (phase.inbox) {
+      const { api, browser, goalMs, letters } = phase.inbox;
+      rows.push([
+        `${DATABASE_TITLES[database]}: first page of a ${thousands(letters)}-letter inbox` +
+          (browser ? ' (browser, navigation → first row, median)' : ' (`$inbox` p95; no Chromium)'),
+        browser ? `${fixed(browser.medianMs, 0)} ms` : `${fixed(api.p95Ms, 1)} ms`,
+        `< ${fixed(goalMs, 0)} ms`,
+        verdict((browser?.medianMs ?? api.p95Ms) < goalMs && api.p95Ms < goalMs),
+      ]);
+    }
+  }
+  for (const [database, phase] of Object.entries(results.databases)) {
     if (phase.startup) {
       rows.push([
         `${DATABASE_TITLES[database]}: start to ready (median of ${phase.startup.samples.length})`,
@@ -230,6 +242,40 @@ function backlogSection(results) {
   ].join('\n');
 }
 
+function inboxSection(results) {
+  const entries = Object.entries(results.databases).filter(([, phase]) => phase.inbox);
+  if (entries.length === 0) return '';
+  const rows = entries.map(([database, { inbox }]) => [
+    DATABASE_TITLES[database],
+    thousands(inbox.letters),
+    `${fixed(inbox.fillSeconds, 1)} s`,
+    `${fixed(inbox.api.medianMs, 1)} ms / ${fixed(inbox.api.p95Ms, 1)} ms (${inbox.api.samples})`,
+    inbox.browser
+      ? `**${fixed(inbox.browser.medianMs, 0)} ms** (${inbox.browser.loads} loads; its \`$inbox\` answered at ${fixed(inbox.browser.inboxAnsweredMs, 0)} ms)`
+      : 'skipped: no Chromium',
+  ]);
+  return [
+    '## GP inbox at scale',
+    '',
+    table(
+      [
+        'Database',
+        'letters in the inbox',
+        'filling it (`$submit-document`)',
+        '`$inbox` first page median / p95 (requests)',
+        'browser: navigation → first row visible, median',
+      ],
+      rows,
+      ['l', 'r', 'r', 'r', 'r'],
+    ),
+    '',
+    "One practice (the demo GP's) holds every letter. The browser figure is Chromium signed in as the demo GP, from " +
+      'navigation to the inbox until its first row is on screen: the app, its sign-in token, the `$inbox` page with ' +
+      'its capped total, and the patient and sender names.',
+    '',
+  ].join('\n');
+}
+
 function startupAndMemory(results) {
   const lines = [];
   const startRows = Object.entries(results.databases)
@@ -318,15 +364,24 @@ function method(results) {
   ].join('\n');
 }
 
+/** Reports written by other commands, linked from the full report. */
+const RELATED_REPORTS = [
+  'How read and identifier-search latency grow from 10,000 to 1,000,000 stored resources: [`SCALE.md`](SCALE.md) (`npm run bench:scale`).',
+  '',
+  'A GP inbox of 10,000 letters, its first page through the API and in Chromium: [`benchmarks/inbox.md`](benchmarks/inbox.md) (`npm run bench -- --write inbox`).',
+  '',
+];
+
 export function renderReport(results) {
   const m = results.machine;
   const lines = [
     '# Benchmarks',
     '',
-    '<!-- Written by `npm run bench` (bench/run.mjs), rewritten by every full run: do not edit by hand. -->',
+    results.focused
+      ? `<!-- Written by \`${results.command}\` (bench/run.mjs): do not edit by hand. -->`
+      : '<!-- Written by `npm run bench` (bench/run.mjs), rewritten by every full run: do not edit by hand. -->',
     '',
-    'How read and identifier-search latency grow from 10,000 to 1,000,000 stored resources: [`SCALE.md`](SCALE.md) (`npm run bench:scale`).',
-    '',
+    ...(results.focused ? [] : RELATED_REPORTS),
     `Run on ${results.startedAt.slice(0, 10)} (${results.startedAt.slice(11, 16)}–${(results.finishedAt ?? '').slice(11, 16)} UTC).` +
       (results.quick ? ' **Quick smoke run** (`--quick`): one short run each; not for comparison.' : '') +
       (results.profile
@@ -371,6 +426,7 @@ export function renderReport(results) {
     lines.push(databaseSection(results, database, phase));
   }
   lines.push(backlogSection(results));
+  lines.push(inboxSection(results));
   lines.push(startupAndMemory(results));
   lines.push(method(results));
   lines.push('## Workloads', '');

@@ -107,7 +107,7 @@ async function runBacklog(ctx, hooks) {
 }
 
 /** Scatters letter numbers over patients (a 32-bit integer hash), so no practice gets every n-th letter. */
-function mix(n) {
+export function mix(n) {
   let h = n ^ (n >>> 16);
   h = Math.imul(h, 0x45d9f3b);
   h ^= h >>> 16;
@@ -115,7 +115,7 @@ function mix(n) {
   return (h ^ (h >>> 16)) >>> 0;
 }
 
-async function put(baseUrl, headers, resource) {
+export async function put(baseUrl, headers, resource) {
   const response = await fetch(`${baseUrl}/fhir/${resource.resourceType}/${resource.id}`, {
     method: 'PUT',
     headers,
@@ -158,9 +158,9 @@ async function registerPatients(ctx, hooks, headers, count) {
 /**
  * Submits letters 0..count-1 as a sender's integration engine catching up would: FHIR batch Bundles of
  * `$submit-document` entries (each entry its own submission, savepoint and answer), a few in flight at
- * once. Any entry answered other than 201 accepted stops the bench.
+ * once. Any entry answered other than 201 accepted stops the bench. `hold: false` delivers each at once.
  */
-async function ingest(baseUrl, headers, count, build) {
+export async function ingest(baseUrl, headers, count, build, { hold = true } = {}) {
   let next = 0;
   const worker = async () => {
     while (next < count) {
@@ -176,7 +176,7 @@ async function ingest(baseUrl, headers, count, build) {
             resourceType: 'Parameters',
             parameter: [
               { name: 'document', resource: build(n) },
-              { name: 'hold-for-release', valueBoolean: true },
+              ...(hold ? [{ name: 'hold-for-release', valueBoolean: true }] : []),
             ],
           },
         })),

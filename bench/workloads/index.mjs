@@ -9,6 +9,8 @@
 //                       'startup' restarts the server on its populated database, timing spawn → ready
 //                       'backlog' its own phase after the soak: run(ctx, hooks) ingests and releases a
 //                                 backlog of letters and counts the result from the database (backlog.mjs)
+//                       'inbox'   its own phase after the backlog: fills one practice's inbox and times
+//                                 its first page, through the API and in Chromium (inbox.mjs)
 //   baseline, goal      for 'http': the 'pg' workload it is compared with, and the lowest acceptable
 //                       ratio of their median throughputs (PASS/MISS in the report)
 //   goals               for 'http': further goals against other 'http' workloads of the same run,
@@ -26,6 +28,7 @@
 import backlog from './backlog.mjs';
 import create from './create.mjs';
 import { documentPipeline, rawDocument } from './document.mjs';
+import inbox from './inbox.mjs';
 import { rawCreateStatement, rawCreateTransaction } from './raw-create.mjs';
 import memory from './memory.mjs';
 import rawInsert from './raw-insert.mjs';
@@ -51,6 +54,7 @@ export const workloads = [
   documentPipeline,
   memory,
   backlog,
+  inbox,
   startup,
 ];
 

@@ -7,17 +7,15 @@
 // row goes by the outbox. The census is the fake receiver's: per document, the message ids it
 // filed (de-duplicated on X-Request-ID, as a real receiver does). Two message ids for one document
 // would be a duplicated effect.
+import type { Bundle, FhirResource } from 'fhir/r4.js';
+import { dischargeSummary as sharedDischargeSummary } from '../../fixtures/documents.mjs';
 import { FAULTS_ORGANIZATION, type FhirClient, type HttpAnswer } from './client.js';
 import type { FakeFhirReceiver } from './receiver.js';
 import type { Effect, Workload } from './workload.js';
 
 const ODS_SYSTEM = 'https://fhir.nhs.uk/Id/ods-organization-code';
 const NHS_NUMBER_SYSTEM = 'https://fhir.nhs.uk/Id/nhs-number';
-const SNOMED = 'http://snomed.info/sct';
-const DMD = 'https://dmd.nhs.uk';
-const MEDICATION_CHANGE = 'https://carebridge.dev/fhir/StructureDefinition/medication-change';
 const CONNECTION_TYPE_SYSTEM = 'https://carebridge.dev/fhir/CodeSystem/endpoint-connection-type';
-const DOCUMENT_KIND_SYSTEM = 'https://carebridge.dev/fhir/CodeSystem/document-kind';
 
 /** The external practice, reached through the outbox. */
 export const EXTERNAL_PRACTICE = { id: 'faults-ext-practice', odsCode: 'Y09997', name: 'Faultline Surgery' };
@@ -129,136 +127,25 @@ export async function prepareWorld(
   }
 }
 
-const snomed = (code: string, display: string) => ({ coding: [{ system: SNOMED, code, display }] });
-
-/** The mandatory headings of an inpatient discharge summary (PRSB), as the domain defines them. */
-const MANDATORY_SECTIONS: ReadonlyArray<[string, string]> = [
-  ['Allergies and adverse reactions', '886921000000105'],
-  ['Clinical summary', '887181000000106'],
-  ['Diagnoses', '887161000000102'],
-  ['GP practice', '886711000000101'],
-  ['Patient demographics', '886731000000109'],
-  ['Person completing record', '887231000000104'],
-];
-
 /**
- * A valid final inpatient discharge summary (the shape packages/server/test/exchange/support.ts
- * builds), custodian the fault client's organisation, for `patient`, with `documentId` as its
- * Bundle.identifier. `dischargeAt` is the event time the delivery SLA runs from.
+ * A valid final inpatient discharge summary (the shared fixture), custodian the fault client's
+ * organisation, for `patient`, with `documentId` as its Bundle.identifier. `dischargeAt` is the
+ * event time the delivery SLA runs from.
  */
 export function dischargeSummary(
   documentId: string,
   patient: DocumentPatient,
   dischargeAt: Date,
-): Record<string, unknown> {
-  const urn = (n: number) => `urn:uuid:00000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
-  const patientRef = { reference: urn(1) };
-  const discharge = dischargeAt.toISOString();
-  const admitted = new Date(dischargeAt.getTime() - 2 * 86_400_000).toISOString();
-  const sections: Array<Record<string, unknown>> = MANDATORY_SECTIONS.map(([title, code]) => ({
-    title,
-    code: snomed(code, title),
-    text: { status: 'generated', div: `<div xmlns="http://www.w3.org/1999/xhtml">${title}</div>` },
-  }));
-  const withEntry = (title: string, reference: string) => {
-    const section = sections.find((s) => s.title === title);
-    if (section) section.entry = [{ reference }];
-  };
-  withEntry('Diagnoses', urn(5));
-  withEntry('Allergies and adverse reactions', urn(6));
-  sections.push(
-    {
-      title: 'Medications and medical devices',
-      code: snomed('933361000000108', 'Medications and medical devices'),
-      entry: [{ reference: urn(7) }],
-    },
-    {
-      title: 'Plan and requested actions',
-      code: snomed('887201000000105', 'Plan and requested actions'),
-      entry: [{ reference: urn(8) }],
-    },
-  );
-  const entries: Array<Record<string, unknown>> = [
-    {
-      resourceType: 'Composition',
-      identifier: { system: 'https://faults.example/documents', value: `set-${documentId}` },
-      status: 'final',
-      type: {
-        coding: [
-          { system: SNOMED, code: '373942005', display: 'Discharge summary' },
-          {
-            system: DOCUMENT_KIND_SYSTEM,
-            code: 'inpatient-discharge',
-            display: 'Inpatient and day case discharge summary',
-          },
-        ],
-      },
-      subject: patientRef,
-      encounter: { reference: urn(4) },
-      date: discharge,
-      author: [{ reference: urn(2) }],
-      title: 'Inpatient and day case discharge summary',
-      custodian: { reference: urn(3) },
-      section: sections,
-    },
-    {
-      resourceType: 'Patient',
-      identifier: [{ system: NHS_NUMBER_SYSTEM, value: patient.nhsNumber }],
-      name: [{ use: 'official', family: patient.family, given: [patient.given] }],
-      birthDate: patient.birthDate,
-    },
-    { resourceType: 'Practitioner', name: [{ family: 'Jones', prefix: ['Dr'] }] },
-    {
-      resourceType: 'Organization',
-      identifier: [{ system: ODS_SYSTEM, value: FAULTS_ORGANIZATION.odsCode }],
-      name: FAULTS_ORGANIZATION.name,
-    },
-    {
-      resourceType: 'Encounter',
-      status: 'finished',
-      class: { system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'IMP' },
-      subject: patientRef,
-      period: { start: admitted, end: discharge },
-    },
-    {
-      resourceType: 'Condition',
-      subject: patientRef,
-      code: { ...snomed('22298006', 'Myocardial infarction'), text: 'Heart attack' },
-      clinicalStatus: {
-        coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-clinical', code: 'active' }],
-      },
-    },
-    {
-      resourceType: 'AllergyIntolerance',
-      patient: patientRef,
-      code: snomed('91936005', 'Allergy to penicillin'),
-      criticality: 'high',
-    },
-    {
-      resourceType: 'MedicationStatement',
-      status: 'active',
-      subject: patientRef,
-      medicationCodeableConcept: {
-        coding: [{ system: DMD, code: '318420003', display: 'Atorvastatin 80mg tablets' }],
-      },
-      extension: [{ url: MEDICATION_CHANGE, valueCode: 'added' }],
-    },
-    {
-      resourceType: 'Task',
-      status: 'requested',
-      intent: 'order',
-      for: patientRef,
-      code: snomed('182836005', 'Review of medication'),
-      description: 'Please review statin dose in 6 weeks',
-    },
-  ];
-  return {
-    resourceType: 'Bundle',
-    type: 'document',
-    identifier: { system: 'urn:ietf:rfc:3986', value: documentId },
-    timestamp: discharge,
-    entry: entries.map((resource, i) => ({ fullUrl: urn(i), resource })),
-  };
+): Bundle<FhirResource> {
+  return sharedDischargeSummary({
+    documentId,
+    nhsNumber: patient.nhsNumber,
+    family: patient.family,
+    given: [patient.given],
+    birthDate: patient.birthDate,
+    custodian: FAULTS_ORGANIZATION,
+    discharge: dischargeAt.toISOString(),
+  });
 }
 
 interface ParameterPart {

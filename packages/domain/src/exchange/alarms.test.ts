@@ -1,8 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { DOCUMENT_KINDS } from './document-definitions.js';
+import { LEDGER_STATES } from './ledger.js';
 import {
   DEFAULT_ALARM_CONFIG,
   alarmConfig,
+  alarmCutoffs,
+  latestStartDue,
+  type AlarmClock,
   evaluateAlarms,
   nextAlarmDueAt,
   type AlarmSnapshot,
@@ -207,5 +212,88 @@ describe('Ageing alarms', () => {
     assert.equal(alarm?.documentId, 'held-1');
     assert.match(alarm?.message ?? '', /demographics-mismatch/);
     assert.equal(nextAlarmDueAt(snapshot)?.toISOString(), '2026-03-09T15:00:00.000Z');
+  });
+});
+
+describe('Alarm cut-offs (what a database counts)', () => {
+  const clockOf = (snapshot: LedgerRowSnapshot, clock: AlarmClock): Date | undefined => {
+    switch (clock) {
+      case 'created':
+        return snapshot.createdAt;
+      case 'authorised-or-created':
+        return snapshot.authorisedAt ?? snapshot.createdAt;
+      case 'delivered':
+        return snapshot.deliveredAt;
+      case 'rejected-or-created':
+        return snapshot.rejectedAt ?? snapshot.createdAt;
+      case 'event':
+        return snapshot.eventAt;
+    }
+  };
+  const counted = (snapshot: LedgerRowSnapshot, now: Date): string[] =>
+    alarmCutoffs(now)
+      .rows.filter((rule) => {
+        const from = clockOf(snapshot, rule.clock);
+        return (
+          rule.states.includes(snapshot.state) &&
+          from !== undefined &&
+          from.getTime() <= rule.dueFrom[snapshot.kind].getTime()
+        );
+      })
+      .map((rule) => rule.code)
+      .sort();
+  // Deterministic pseudo-random instants across two years, weekends, bank holidays and clock changes.
+  let seed = 20_260_301;
+  const next = () => {
+    seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648;
+    return seed / 2_147_483_648;
+  };
+  const start = Date.parse('2025-03-01T00:00:00Z');
+  const instant = (within: number) => new Date(start + Math.floor(next() * within));
+  const YEARS = 2 * 365 * 86_400_000;
+  const repeatedOctoberHour = (date: Date | undefined) =>
+    date !== undefined &&
+    ['2025-10-25T23:00:00Z', '2026-10-24T23:00:00Z'].some((hour) => {
+      const from = Date.parse(hour);
+      return date.getTime() >= from && date.getTime() < from + 2 * 3_600_000;
+    });
+
+  it('count exactly the alarms evaluated row by row, for every state and kind', () => {
+    let compared = 0;
+    for (let sample = 0; sample < 800; sample++) {
+      const createdAt = instant(YEARS);
+      const later = (from: Date) => new Date(from.getTime() + Math.floor(next() * 20 * 86_400_000));
+      const authorisedAt = later(createdAt);
+      const deliveredAt = later(authorisedAt);
+      const snapshot = row({
+        state: LEDGER_STATES[Math.floor(next() * LEDGER_STATES.length)] ?? 'draft',
+        kind: DOCUMENT_KINDS[Math.floor(next() * DOCUMENT_KINDS.length)] ?? 'inpatient-discharge',
+        createdAt,
+        eventAt: new Date(createdAt.getTime() - Math.floor(next() * 3 * 86_400_000)),
+        ...(next() < 0.8 ? { authorisedAt } : {}),
+        ...(next() < 0.8 ? { deliveredAt } : {}),
+        ...(next() < 0.5 ? { rejectedAt: deliveredAt } : {}),
+      });
+      const now = later(deliveredAt);
+      // Limits in calendar days repeat an hour in October (calendar.ts): the one place the bisection can differ.
+      if (repeatedOctoberHour(snapshot.eventAt)) continue;
+      const expected = evaluateAlarms({ documents: [snapshot] }, now)
+        .map((alarm) => alarm.code)
+        .sort();
+      assert.deepEqual(counted(snapshot, now), expected, JSON.stringify({ snapshot, now }));
+      compared++;
+    }
+    assert.ok(compared > 780);
+  });
+
+  it('finds the exact millisecond a limit is passed, across a weekend and a bank holiday', () => {
+    const holidays = new Set(DEFAULT_ALARM_CONFIG.bankHolidays);
+    const now = at('2026-04-07T10:00:00Z'); // Tuesday after Easter Monday (6 April) and Good Friday (3 April)
+    const due = latestStartDue({ amount: 2, unit: 'working-days' }, now, holidays);
+    assert.equal(due.toISOString(), '2026-04-01T10:00:00.000Z');
+    assert.equal(
+      latestStartDue({ amount: 15, unit: 'minutes' }, now, holidays).toISOString(),
+      '2026-04-07T09:45:00.000Z',
+    );
   });
 });

@@ -147,6 +147,97 @@ function ownerOf(state: LedgerState): Exclude<ResponsibleParty, 'none'> {
   return party === 'none' ? 'operations' : party;
 }
 
+/** Which instant of a ledger row an alarm's limit runs from (the same fallbacks scheduledAlarms uses). */
+export type AlarmClock = 'created' | 'authorised-or-created' | 'delivered' | 'rejected-or-created' | 'event';
+
+/** The instant a row's clock names, or undefined when the row has not reached it (no alarm yet). */
+function clockInstant(row: LedgerRowSnapshot, clock: AlarmClock): Date | undefined {
+  switch (clock) {
+    case 'created':
+      return row.createdAt;
+    case 'authorised-or-created':
+      return row.authorisedAt ?? row.createdAt;
+    case 'delivered':
+      return row.deliveredAt;
+    case 'rejected-or-created':
+      return row.rejectedAt ?? row.createdAt;
+    case 'event':
+      return row.eventAt;
+  }
+}
+
+/**
+ * One ledger-row alarm: a row in one of `states` raises it once `limit` has passed since its `clock`
+ * instant. scheduledAlarms (row by row) and alarmCutoffs (for a database to count) both read this
+ * table, so the two cannot state different states, clocks or limits.
+ */
+interface RowAlarmRule {
+  code: AlarmCode;
+  severity: AlarmSeverity;
+  /** Who must act: a fixed party, or whoever owns the row's state. */
+  party: Exclude<ResponsibleParty, 'none'> | 'state-owner';
+  states: readonly LedgerState[];
+  clock: AlarmClock;
+  limit: (config: AlarmConfig, kind: DocumentKind) => Duration;
+  message: (row: LedgerRowSnapshot, title: string, limit: string) => string;
+}
+
+const ROW_ALARM_RULES: readonly RowAlarmRule[] = [
+  {
+    code: 'authorisation-overdue',
+    severity: 'urgent',
+    party: 'sender',
+    states: ['draft', 'awaiting-authorisation'],
+    clock: 'created',
+    limit: (config, kind) => config.authorisation[kind],
+    message: (_row, title, limit) => `A ${title} has been unauthorised for more than ${limit}.`,
+  },
+  {
+    code: 'not-delivered',
+    severity: 'urgent',
+    party: 'operations',
+    states: ['final', 'queued'],
+    clock: 'authorised-or-created',
+    limit: (config) => config.notDelivered,
+    message: (_row, title, limit) => `An authorised ${title} has not been delivered within ${limit}.`,
+  },
+  {
+    code: 'not-filed',
+    severity: 'warning',
+    party: 'recipient',
+    states: ['delivered', 'opened'],
+    clock: 'delivered',
+    limit: (config) => config.notFiled,
+    message: (row, title, limit) =>
+      `A ${title} delivered to ${row.recipient} has not been filed within ${limit}.`,
+  },
+  {
+    code: 'rejection-unresolved',
+    severity: 'urgent',
+    party: 'sender',
+    states: ['rejected'],
+    clock: 'rejected-or-created',
+    limit: (config) => config.rejectionUnresolved,
+    message: (_row, title, limit) =>
+      `A rejected ${title} has not been corrected, re-routed or withdrawn within ${limit}.`,
+  },
+  {
+    code: 'delivery-sla-breached',
+    severity: 'critical',
+    party: 'state-owner',
+    states: [...NOT_YET_DELIVERED],
+    clock: 'event',
+    limit: (config, kind) => config.delivery[kind],
+    message: (row, title, limit) => {
+      const definition = DOCUMENT_DEFINITIONS[row.kind];
+      const clause = definition.deliverySla.clause;
+      return `A ${title} was not delivered within ${limit} of the ${
+        definition.eventDate === 'attendance' ? 'attendance' : 'discharge'
+      }${clause === undefined ? '' : ` (NHS Standard Contract ${clause})`}.`;
+    },
+  },
+];
+
 /**
  * Every alarm the snapshot will raise if nothing changes, due now or later. evaluateAlarms and
  * nextAlarmDueAt are both views of this, so they cannot disagree.
@@ -159,80 +250,19 @@ export function scheduledAlarms(
   const alarms: Alarm[] = [];
   for (const row of snapshot.documents ?? []) {
     const title = DOCUMENT_DEFINITIONS[row.kind].title.toLowerCase();
-    const about = { documentId: row.documentId, recipient: row.recipient };
-    const add = (
-      code: AlarmCode,
-      severity: AlarmSeverity,
-      party: Exclude<ResponsibleParty, 'none'>,
-      from: Date,
-      limit: Duration,
-      message: string,
-    ): void => {
-      alarms.push({ code, severity, party, dueAt: addDuration(from, limit, holidays), message, ...about });
-    };
-    const authorisation = config.authorisation[row.kind];
-    switch (row.state) {
-      case 'draft':
-      case 'awaiting-authorisation':
-        add(
-          'authorisation-overdue',
-          'urgent',
-          'sender',
-          row.createdAt,
-          authorisation,
-          `A ${title} has been unauthorised for more than ${describeDuration(authorisation)}.`,
-        );
-        break;
-      case 'final':
-      case 'queued':
-        add(
-          'not-delivered',
-          'urgent',
-          'operations',
-          row.authorisedAt ?? row.createdAt,
-          config.notDelivered,
-          `An authorised ${title} has not been delivered within ${describeDuration(config.notDelivered)}.`,
-        );
-        break;
-      case 'delivered':
-      case 'opened':
-        if (row.deliveredAt) {
-          add(
-            'not-filed',
-            'warning',
-            'recipient',
-            row.deliveredAt,
-            config.notFiled,
-            `A ${title} delivered to ${row.recipient} has not been filed within ${describeDuration(config.notFiled)}.`,
-          );
-        }
-        break;
-      case 'rejected':
-        add(
-          'rejection-unresolved',
-          'urgent',
-          'sender',
-          row.rejectedAt ?? row.createdAt,
-          config.rejectionUnresolved,
-          `A rejected ${title} has not been corrected, re-routed or withdrawn within ${describeDuration(config.rejectionUnresolved)}.`,
-        );
-        break;
-      default:
-        break;
-    }
-    if (row.eventAt && NOT_YET_DELIVERED.has(row.state)) {
-      const limit = config.delivery[row.kind];
-      const clause = DOCUMENT_DEFINITIONS[row.kind].deliverySla.clause;
-      add(
-        'delivery-sla-breached',
-        'critical',
-        ownerOf(row.state),
-        row.eventAt,
-        limit,
-        `A ${title} was not delivered within ${describeDuration(limit)} of the ${
-          DOCUMENT_DEFINITIONS[row.kind].eventDate === 'attendance' ? 'attendance' : 'discharge'
-        }${clause === undefined ? '' : ` (NHS Standard Contract ${clause})`}.`,
-      );
+    for (const rule of ROW_ALARM_RULES) {
+      const from = clockInstant(row, rule.clock);
+      if (from === undefined || !rule.states.includes(row.state)) continue;
+      const limit = rule.limit(config, row.kind);
+      alarms.push({
+        code: rule.code,
+        severity: rule.severity,
+        party: rule.party === 'state-owner' ? ownerOf(row.state) : rule.party,
+        dueAt: addDuration(from, limit, holidays),
+        message: rule.message(row, title, describeDuration(limit)),
+        documentId: row.documentId,
+        recipient: row.recipient,
+      });
     }
   }
   for (const endpoint of snapshot.endpoints ?? []) {
@@ -297,4 +327,65 @@ export function nextAlarmDueAt(
     if (earliest === undefined || due < earliest) earliest = due;
   }
   return earliest === undefined ? undefined : new Date(earliest);
+}
+
+/**
+ * One ledger-row alarm as a database can count it: a row in one of `states` raises it now when its
+ * `clock` instant is at or before `dueFrom[kind]`. The same limits as scheduledAlarms, so a count in
+ * SQL agrees with the alarms evaluated row by row (alarms.test.ts checks the two against each other).
+ */
+export interface RowAlarmCutoff {
+  code: AlarmCode;
+  states: readonly LedgerState[];
+  clock: AlarmClock;
+  dueFrom: Readonly<Record<DocumentKind, Date>>;
+}
+
+/** The cut-offs of every ledger-row alarm at `now`; held documents count from `heldForReviewFrom`. */
+export function alarmCutoffs(
+  now: Date,
+  config: AlarmConfig = DEFAULT_ALARM_CONFIG,
+): { rows: RowAlarmCutoff[]; heldForReviewFrom: Date } {
+  const holidays = holidaySet(config.bankHolidays);
+  // Kinds often share a limit: each distinct one is bisected once.
+  const found = new Map<string, Date>();
+  const latest = (limit: Duration): Date => {
+    const key = `${limit.amount} ${limit.unit}`;
+    const due = found.get(key) ?? latestStartDue(limit, now, holidays);
+    found.set(key, due);
+    return due;
+  };
+  return {
+    rows: ROW_ALARM_RULES.map((rule) => ({
+      code: rule.code,
+      states: rule.states,
+      clock: rule.clock,
+      dueFrom: byKindDate((kind) => latest(rule.limit(config, kind))),
+    })),
+    heldForReviewFrom: latest(config.heldForReview),
+  };
+}
+
+const byKindDate = (pick: (kind: DocumentKind) => Date): Record<DocumentKind, Date> =>
+  Object.fromEntries(DOCUMENT_KINDS.map((kind) => [kind, pick(kind)])) as Record<DocumentKind, Date>;
+
+/**
+ * The latest start whose limit has passed at `now`: addDuration(start, limit) ≤ now exactly when
+ * start ≤ the answer. Found by bisection over addDuration itself rather than by a second, inverse
+ * calendar, so the two can never disagree (addDuration only moves forward as its start does, apart
+ * from the repeated hour of October's clock change for limits in calendar days).
+ */
+export function latestStartDue(limit: Duration, now: Date, holidays: ReadonlySet<IsoDate>): Date {
+  const due = (start: number) => addDuration(new Date(start), limit, holidays).getTime() <= now.getTime();
+  const span = (limit.amount * 2 + 21) * 86_400_000;
+  let low = now.getTime() - span;
+  while (!due(low)) low -= span;
+  // A limit never ends before it starts, so a start after `now` is never due.
+  let high = now.getTime() + 1;
+  while (high - low > 1) {
+    const middle = Math.floor((low + high) / 2);
+    if (due(middle)) low = middle;
+    else high = middle;
+  }
+  return new Date(low);
 }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { Bundle, BundleEntry, Composition, CompositionSection, FhirResource } from 'fhir/r4.js';
+import type { Bundle, Composition, CompositionSection, FhirResource } from 'fhir/r4.js';
 
 type DocumentBundle = Bundle<FhirResource>;
 import { isValidNhsNumber } from '../identifiers/nhs-number.js';
@@ -8,31 +8,18 @@ import { NHS_NUMBER_SYSTEM, ODS_ORGANIZATION_CODE_SYSTEM } from '../identifiers/
 import { compareDemographics, demographicsOfPatient, normaliseName } from './demographics.js';
 import { assuranceIssues, assureDocument, type AssuranceResult } from './document-assurance.js';
 import {
-  DMD_SYSTEM,
   DOCUMENT_DEFINITIONS,
-  DOCUMENT_VERSION_EXTENSION,
   MEDICATION_CHANGE_EXTENSION,
   SNOMED_CT_SYSTEM,
-  compositionTypeCodings,
   type DocumentKind,
 } from './document-definitions.js';
 import { DocumentFactsError, documentContentHash, extractDocumentFacts } from './document-facts.js';
+import { P1_NHS, dischargeSummary } from '../../../../test/fixtures/documents.mjs';
 
-const NHS_NUMBER = '9990000018';
+const NHS_NUMBER = P1_NHS;
 const OTHER_NHS_NUMBER = '9990000026';
 
 const snomed = (code: string, display: string) => ({ coding: [{ system: SNOMED_CT_SYSTEM, code, display }] });
-
-/** A section for each mandatory heading of the kind, with narrative. */
-function mandatorySections(kind: DocumentKind): CompositionSection[] {
-  return DOCUMENT_DEFINITIONS[kind].sections
-    .filter((section) => section.conformance === 'mandatory')
-    .map((section) => ({
-      title: section.title,
-      code: snomed(section.code, section.title),
-      text: { status: 'generated', div: `<div xmlns="http://www.w3.org/1999/xhtml">${section.title}</div>` },
-    }));
-}
 
 function sectionFor(composition: Composition, title: string): CompositionSection {
   const section = composition.section?.find((s) => s.title === title);
@@ -47,156 +34,29 @@ interface Options {
   documentId?: string;
 }
 
-/** A synthetic, valid document of the kind (999-range NHS number), with coded entries. */
+/**
+ * A synthetic, valid document of the kind (999-range NHS number), with coded entries: the shared
+ * fixture as sent by a trust (RX1) at version 2, with the ids and timestamps `uuidSeed` varies.
+ */
 function documentBundle(options: Options = {}): DocumentBundle {
-  const kind = options.kind ?? 'inpatient-discharge';
   const seed = options.uuidSeed ?? '0';
-  const urn = (n: number): string =>
-    `urn:uuid:00000000-0000-4000-8000-${String(n).padStart(6, '0')}${seed.padStart(6, '0')}`;
-  const [
-    patientUrl,
-    practitionerUrl,
-    trustUrl,
-    encounterUrl,
-    conditionUrl,
-    allergyUrl,
-    medicineUrl,
-    taskUrl,
-    pdfUrl,
-  ] = [1, 2, 3, 4, 5, 6, 7, 8, 9].map(urn) as [
-    string,
-    string,
-    string,
-    string,
-    string,
-    string,
-    string,
-    string,
-    string,
-  ];
-  const patientRef = { reference: patientUrl };
-
-  const composition: Composition = {
-    resourceType: 'Composition',
-    id: `composition-${seed}`,
-    meta: { lastUpdated: `2026-03-0${seed === '0' ? 2 : 3}T10:00:00Z` },
-    identifier: { system: 'https://trust.example/documents', value: 'SET-1' },
-    extension: [{ url: DOCUMENT_VERSION_EXTENSION, valuePositiveInt: 2 }],
-    status: 'final',
-    type: { coding: compositionTypeCodings(kind) },
-    subject: patientRef,
-    encounter: { reference: encounterUrl },
-    date: seed === '0' ? '2026-03-02T11:00:00Z' : '2026-03-05T09:00:00Z',
-    author: [{ reference: practitionerUrl }],
-    title: DOCUMENT_DEFINITIONS[kind].title,
-    custodian: { reference: trustUrl },
-    section: mandatorySections(kind),
-  };
-  const entries: FhirResource[] = [
-    composition,
-    {
-      resourceType: 'Patient',
-      identifier: [{ system: NHS_NUMBER_SYSTEM, value: NHS_NUMBER }],
-      name: [{ use: 'official', family: 'Ó Briain', given: ['Zoë', 'Anne'] }],
-      birthDate: '1950-05-17',
-    },
-    { resourceType: 'Practitioner', name: [{ family: 'Jones', prefix: ['Dr'] }] },
-    {
-      resourceType: 'Organization',
-      identifier: [{ system: ODS_ORGANIZATION_CODE_SYSTEM, value: 'RX1' }],
-      name: 'Example Trust',
-    },
-    {
-      resourceType: 'Encounter',
-      status: 'finished',
-      class: { system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'IMP' },
-      subject: patientRef,
-      period: { start: '2026-02-27T09:00:00Z', end: '2026-03-01T15:30:00Z' },
-    },
-    {
-      resourceType: 'Condition',
-      subject: patientRef,
-      code: { ...snomed('22298006', 'Myocardial infarction'), text: 'Heart attack' },
-      clinicalStatus: {
-        coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-clinical', code: 'active' }],
-      },
-      recordedDate: seed === '0' ? '2026-03-01' : '2026-03-04',
-    },
-    {
-      resourceType: 'AllergyIntolerance',
-      patient: patientRef,
-      code: snomed('91936005', 'Allergy to penicillin'),
-      criticality: 'high',
-    },
-    {
-      resourceType: 'MedicationStatement',
-      status: 'active',
-      subject: patientRef,
-      medicationCodeableConcept: {
-        coding: [{ system: DMD_SYSTEM, code: '318420003', display: 'Atorvastatin 80mg tablets' }],
-      },
-      extension: [{ url: MEDICATION_CHANGE_EXTENSION, valueCode: 'added' }],
-    },
-    {
-      resourceType: 'Task',
-      status: 'requested',
-      intent: 'order',
-      for: patientRef,
-      code: snomed('182836005', 'Review of medication'),
-      description: 'Please review statin dose in 6 weeks',
-      owner: { display: 'Example Practice' },
-    },
-  ];
-  const fullUrls = [
-    urn(0),
-    patientUrl,
-    practitionerUrl,
-    trustUrl,
-    encounterUrl,
-    conditionUrl,
-    allergyUrl,
-    medicineUrl,
-    taskUrl,
-  ];
-  const bundle: DocumentBundle = {
-    resourceType: 'Bundle',
-    type: 'document',
-    identifier: { system: 'urn:ietf:rfc:3986', value: options.documentId ?? `urn:uuid:doc-${seed}` },
-    timestamp: composition.date,
-    entry: entries.map((resource, i): BundleEntry<FhirResource> => ({ fullUrl: fullUrls[i], resource })),
-  };
-
-  if (kind === 'general-correspondence') {
-    composition.section = [{ title: 'Letter', entry: [{ reference: pdfUrl }] }];
-    bundle.entry?.push({
-      fullUrl: pdfUrl,
-      resource: {
-        resourceType: 'DocumentReference',
-        status: 'current',
-        subject: patientRef,
-        content: [
-          {
-            attachment: { contentType: 'application/pdf', data: 'JVBERi0xLjQK', title: 'Clinic letter.pdf' },
-          },
-        ],
-      },
-    });
-    return bundle;
-  }
-  if (kind === 'outpatient-letter') {
-    const encounter = bundle.entry?.[4]?.resource;
-    if (encounter?.resourceType === 'Encounter') encounter.period = { start: '2026-03-02T10:00:00Z' };
-  }
-  const addEntries = (title: string, code: string, references: string[]): void => {
-    const existing = composition.section?.find((s) => s.title === title);
-    const section: CompositionSection = existing ?? { title, code: snomed(code, title) };
-    section.entry = references.map((reference) => ({ reference }));
-    if (!existing) composition.section?.push(section);
-  };
-  addEntries('Diagnoses', '887161000000102', [conditionUrl]);
-  addEntries('Allergies and adverse reactions', '886921000000105', [allergyUrl]);
-  addEntries('Medications and medical devices', '933361000000108', [medicineUrl]);
-  addEntries('Plan and requested actions', '887201000000105', [taskUrl]);
+  const bundle = dischargeSummary({
+    documentId: options.documentId ?? `urn:uuid:doc-${seed}`,
+    setId: 'SET-1',
+    version: 2,
+    uuidSeed: seed,
+    custodian: { odsCode: 'RX1', name: 'Example Trust' },
+    issued: seed === '0' ? '2026-03-02T11:00:00Z' : '2026-03-05T09:00:00Z',
+    kind: options.kind,
+  });
+  const doc = composition(bundle);
+  doc.id = `composition-${seed}`;
+  doc.meta = { lastUpdated: `2026-03-0${seed === '0' ? 2 : 3}T10:00:00Z` };
+  const condition = bundle.entry?.[5]?.resource;
+  if (condition?.resourceType === 'Condition')
+    condition.recordedDate = seed === '0' ? '2026-03-01' : '2026-03-04';
+  const task = bundle.entry?.[8]?.resource;
+  if (task?.resourceType === 'Task') task.owner = { display: 'Example Practice' };
   return bundle;
 }
 

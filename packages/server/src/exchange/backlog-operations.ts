@@ -3,16 +3,22 @@ import { fhirError } from '@carebridge/domain';
 import type { AccessContext } from '../access/access-control.js';
 import type { FhirRequest } from '../fhir/request.js';
 import type { SqlExecutor } from '../store/database.js';
+import { organisationNames } from '../store/directory.js';
 import {
+  awaitingRelease,
   checkedReleaseId,
+  latestReleaseId,
   releaseBacklog,
+  releaseProgress,
   releaseRow,
+  type BacklogDeps,
   type BacklogSelection,
   type PracticeSummary,
   type ReleaseOptions,
   type ReleaseProgress,
 } from './backlog-release.js';
 import { actorOf, isOperationsOrAdmin, requireOperations, type ExchangeContext } from './context.js';
+import type { BackgroundReleases } from './release-runner.js';
 import {
   bool,
   code,
@@ -35,13 +41,28 @@ import {
 export async function releaseBacklogOperation(
   ctx: ExchangeContext,
   request: FhirRequest,
-): Promise<{ body: Parameters; patientIds: string[] }> {
+  runners: BackgroundReleases,
+): Promise<{ body: Parameters; patientIds: string[]; accepted: boolean }> {
   const access = request.context.access;
   requireOperations(access, 'release a backlog');
   if (!ctx.database) throw fhirError('operation-not-supported', '$release-backlog is not enabled.');
   const reader = parametersOf(request.body);
   const releaseId = reader.string('release');
   const options = releaseOptions(reader);
+  const background = reader.boolean('background') === true;
+  if (background && options.dryRun === true) {
+    throw fhirError('invalid-value', 'A dry run is answered at once; it cannot run in the background.', [
+      "Parameters.parameter('background')",
+    ]);
+  }
+  if (background && options.maxBatches !== undefined) {
+    // A background release runs until it has finished; a limit it ignored would look obeyed.
+    throw fhirError(
+      'invalid-value',
+      'A release in the background runs every batch; maxBatches cannot apply.',
+      ["Parameters.parameter('maxBatches')"],
+    );
+  }
   const target =
     releaseId === undefined ? { selection: selectionOf(reader) } : { releaseId: checkedReleaseId(releaseId) };
   if (releaseId !== undefined && options.dryRun === true) {
@@ -50,30 +71,87 @@ export async function releaseBacklogOperation(
     ]);
   }
   const { principal } = access;
-  const progress = await releaseBacklog(
-    {
-      ctx,
-      db: ctx.database,
-      releaser: {
-        actor: actorOf(access),
-        principal: {
-          subject: principal.subject,
-          displayName: principal.displayName,
-          role: principal.role,
-          clientId: principal.clientId,
-          ...(principal.organizationId === undefined ? {} : { organizationId: principal.organizationId }),
-          ...(principal.odsCode === undefined ? {} : { odsCode: principal.odsCode }),
-        },
-        requestId: request.context.requestId,
-        source: request.context.source,
+  const deps: BacklogDeps = {
+    ctx,
+    db: ctx.database,
+    releaser: {
+      actor: actorOf(access),
+      principal: {
+        subject: principal.subject,
+        displayName: principal.displayName,
+        role: principal.role,
+        clientId: principal.clientId,
+        ...(principal.organizationId === undefined ? {} : { organizationId: principal.organizationId }),
+        ...(principal.odsCode === undefined ? {} : { odsCode: principal.odsCode }),
       },
+      requestId: request.context.requestId,
+      source: request.context.source,
     },
-    target,
-    options,
-  );
+  };
+  if (background) {
+    // Planned (or found running) now, in the request; its batches run after the answer, and
+    // `$backlog-release-status` shows them committing.
+    const planned = await releaseBacklog(deps, target, { ...options, maxBatches: 0 });
+    if (planned.releaseId !== null && planned.status === 'running') {
+      runners.start(
+        deps,
+        planned.releaseId,
+        options.batchSize === undefined ? {} : { batchSize: options.batchSize },
+      );
+    }
+    const progress =
+      planned.releaseId === null ? planned : await releaseProgress(ctx.database, planned.releaseId);
+    return {
+      body: await progressParameters(ctx.database, progress, runners),
+      patientIds: [],
+      accepted: true,
+    };
+  }
+  const progress = await releaseBacklog(deps, target, options);
   // Each batch wrote its own audit entry naming its patients, in its own transaction (a release of
   // 30,000 letters spans many commits); the call's entry records the call without repeating them.
-  return { body: progressParameters(progress), patientIds: [] };
+  return { body: await progressParameters(ctx.database, progress, runners), patientIds: [], accepted: false };
+}
+
+/** A release's progress is stalled when it is unfinished and no batch has committed for this long. */
+export const STALLED_AFTER_MS = 60_000;
+
+/**
+ * `$backlog-release-status`: the progress of one release (`release`), or of the one operations
+ * should see first (running, else the latest), with the held letters no release has taken yet.
+ */
+export async function backlogReleaseStatus(
+  ctx: ExchangeContext,
+  tx: SqlExecutor,
+  access: AccessContext,
+  query: Array<[string, string]>,
+  runners: BackgroundReleases,
+): Promise<{ body: Parameters; patientIds: string[] }> {
+  requireOperations(access, 'follow a backlog release');
+  let releaseId: string | undefined;
+  for (const [name, value] of query) {
+    if (name !== 'release')
+      throw fhirError('invalid-search-parameter', `$backlog-release-status takes no parameter '${name}'.`, [
+        name,
+      ]);
+    releaseId = checkedReleaseId(value);
+  }
+  return { body: parameters(await releaseStatusParts(ctx, tx, runners, releaseId)), patientIds: [] };
+}
+
+/** The status of a release (or the one to see first) and the held letters still waiting for one. */
+export async function releaseStatusParts(
+  ctx: ExchangeContext,
+  tx: SqlExecutor,
+  runners: BackgroundReleases,
+  releaseId?: string,
+): Promise<Part[]> {
+  const id = releaseId ?? (await latestReleaseId(tx));
+  const progress = id === undefined ? undefined : await releaseProgress(tx, id);
+  const waiting = int('awaitingRelease', await awaitingRelease(tx));
+  if (progress === undefined) return [waiting];
+  const names = await practiceNames(tx, progress.practices);
+  return [...progressParts(progress, runners, names, ctx.clock.now()), waiting];
 }
 
 /** Which held documents: a sender, a window of discharge/attendance times, explicit documents. */
@@ -129,8 +207,37 @@ function positiveInteger(reader: ParameterReader, name: string, max: number): nu
   return value;
 }
 
-function progressParameters(progress: ReleaseProgress): Parameters {
-  return parameters([
+async function progressParameters(
+  db: SqlExecutor,
+  progress: ReleaseProgress,
+  runners: BackgroundReleases,
+): Promise<Parameters> {
+  return parameters(progressParts(progress, runners, await practiceNames(db, progress.practices)));
+}
+
+/** The practices' organisation names, by organisation id, read in one query. */
+function practiceNames(db: SqlExecutor, practices: readonly PracticeSummary[]): Promise<Map<string, string>> {
+  return organisationNames(
+    db,
+    practices.flatMap((practice) => (practice.organizationId === null ? [] : [practice.organizationId])),
+  );
+}
+
+/** Unfinished, not being run here, and either failed or silent for longer than a batch ever takes. */
+export function isStalled(progress: ReleaseProgress, running: boolean, now: Date): boolean {
+  if (progress.status !== 'running' || running) return false;
+  const last = progress.lastBatchAt ?? progress.startedAt ?? now;
+  return progress.lastError !== undefined || now.getTime() - last.getTime() > STALLED_AFTER_MS;
+}
+
+export function progressParts(
+  progress: ReleaseProgress,
+  runners: BackgroundReleases,
+  names: ReadonlyMap<string, string>,
+  now?: Date,
+): Part[] {
+  const running = progress.releaseId !== null && runners.isRunning(progress.releaseId);
+  return [
     str('release', progress.releaseId),
     code('status', progress.status),
     bool('dryRun', progress.status === 'dry-run'),
@@ -143,14 +250,22 @@ function progressParameters(progress: ReleaseProgress): Parameters {
     int('duplicatesRecorded', progress.duplicatesRecorded),
     int('skipped', progress.skipped),
     int('remaining', progress.total - progress.processed),
-    ...progress.practices.map((practice) => group('practice', practiceParts(practice))),
-  ]);
+    instant('started', progress.startedAt),
+    instant('lastBatch', progress.lastBatchAt),
+    instant('completed', progress.completedAt),
+    bool('running', running),
+    ...(now === undefined ? [] : [bool('stalled', isStalled(progress, running, now))]),
+    str('lastError', progress.lastError),
+    instant('lastErrorAt', progress.lastErrorAt),
+    ...progress.practices.map((practice) => group('practice', practiceParts(practice, names))),
+  ];
 }
 
-function practiceParts(practice: PracticeSummary): Part[] {
+function practiceParts(practice: PracticeSummary, names: ReadonlyMap<string, string>): Part[] {
   return [
     str('ods', practice.practiceOds),
     ref('organization', practice.organizationId === null ? null : `Organization/${practice.organizationId}`),
+    str('name', names.get(practice.organizationId ?? '')),
     int('total', practice.total),
     int('patients', practice.patients),
     int('withMedicationChanges', practice.withMedicationChanges),
@@ -248,10 +363,11 @@ export async function backlogTriage(
       `Backlog release ${query.releaseId} brought your organisation nothing.`,
     );
   }
+  const names = await practiceNames(tx, practices);
   const body = parameters([
     str('release', release.id),
     code('status', release.status),
-    ...practices.map((practice) => group('practice', practiceParts(practice))),
+    ...practices.map((practice) => group('practice', practiceParts(practice, names))),
     ...rows.map((row) => group('item', triageItemParts(row))),
   ]);
   return {

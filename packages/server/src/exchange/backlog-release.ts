@@ -45,6 +45,8 @@ export interface ReleaseOptions {
   /** Stop after this many batches (the rest waits for the next call); all when absent. */
   maxBatches?: number;
   onProgress?: (progress: ReleaseProgress) => void;
+  /** Stops between batches (the server shutting down); the release stays running, to be resumed. */
+  signal?: AbortSignal;
 }
 
 /** Who releases, for the ledger's events and the audit trail. */
@@ -80,6 +82,13 @@ export interface ReleaseProgress {
   practices: PracticeSummary[];
   /** Patients whose letters this call moved (for the audit entry of the call). */
   patientIds: string[];
+  /** When it was planned, when its last batch committed, when it finished (absent for a dry run). */
+  startedAt?: Date;
+  lastBatchAt?: Date;
+  completedAt?: Date;
+  /** Why a release running in the background last stopped, until a batch commits again. */
+  lastError?: string;
+  lastErrorAt?: Date;
 }
 
 export const DEFAULT_BATCH_SIZE = 500;
@@ -480,6 +489,7 @@ async function runRelease(
   let progress = await releaseProgress(deps.db, releaseId);
   options.onProgress?.(progress);
   for (let batches = 0; options.maxBatches === undefined || batches < options.maxBatches; batches++) {
+    if (options.signal?.aborted === true) break;
     const counts = await deps.db.transaction((tx) => runBatch(deps, tx, releaseId, batchSize));
     if (counts === undefined) break;
     for (const id of counts.patientIds) patientIds.add(id);
@@ -502,7 +512,8 @@ async function runBatch(
   if (counts === undefined) return undefined;
   await tx.query(
     `update backlog_release set processed = processed + $2, delivered = delivered + $3, queued = queued + $4,
-       duplicates_recorded = duplicates_recorded + $5, skipped = skipped + $6, updated_at = $7::timestamptz
+       duplicates_recorded = duplicates_recorded + $5, skipped = skipped + $6, updated_at = $7::timestamptz,
+       last_error = null, last_error_at = null
      where id = $1`,
     [
       releaseId,
@@ -563,17 +574,61 @@ interface ReleaseRow {
   skipped: number;
   practices: PracticeSummary[] | string;
   requestedOrganizationId: string | null;
+  createdAt: Date;
+  updatedAt: Date;
+  completedAt: Date | null;
+  lastError: string | null;
+  lastErrorAt: Date | null;
 }
+
+const RELEASE_COLUMNS = `id::text as id, status, total, to_deliver as "toDeliver", duplicates, processed, delivered,
+  queued, duplicates_recorded as "duplicatesRecorded", skipped, practices,
+  requested_organization_id as "requestedOrganizationId", created_at as "createdAt", updated_at as "updatedAt",
+  completed_at as "completedAt", last_error as "lastError", last_error_at as "lastErrorAt"`;
 
 export async function releaseRow(db: SqlExecutor, releaseId: string): Promise<ReleaseRow | undefined> {
   const { rows } = await db.query<ReleaseRow>(
-    `select id::text as id, status, total, to_deliver as "toDeliver", duplicates, processed, delivered, queued,
-       duplicates_recorded as "duplicatesRecorded", skipped, practices,
-       requested_organization_id as "requestedOrganizationId"
-     from backlog_release where id = $1`,
+    `select ${RELEASE_COLUMNS} from backlog_release where id = $1`,
     [releaseId],
   );
   return rows[0];
+}
+
+/**
+ * The release operations should see first: one still running, else the one planned last. A start
+ * that found nothing left to release (a second click after the first finished) plans an empty
+ * release; it never hides the one that did the work.
+ */
+export async function latestReleaseId(db: SqlExecutor): Promise<string | undefined> {
+  const { rows } = await db.query<{ id: string }>(
+    `select id::text as id from backlog_release
+      order by (status = 'running') desc, (total > 0) desc, created_at desc, id limit 1`,
+  );
+  return rows[0]?.id;
+}
+
+/** Held letters (ledger rows) that wait for a release no release has taken yet. */
+export async function awaitingRelease(db: SqlExecutor): Promise<number> {
+  const { rows } = await db.query<{ count: number }>(
+    `select count(*)::int as count
+       from exchange_document e join delivery_row d on d.document_row = e.id
+      where e.held_for_release_at is not null and e.release_id is null and d.state = 'final'`,
+  );
+  return rows[0]?.count ?? 0;
+}
+
+/** Why a release running in the background stopped: kept on the release until a batch commits again. */
+export async function recordReleaseError(
+  db: SqlExecutor,
+  releaseId: string,
+  error: unknown,
+  at: Date,
+): Promise<void> {
+  const message = error instanceof Error ? error.message : String(error);
+  await db.query(
+    `update backlog_release set last_error = $2, last_error_at = $3::timestamptz where id = $1`,
+    [releaseId, message.slice(0, 500), at.toISOString()],
+  );
 }
 
 export async function releaseProgress(db: SqlExecutor, releaseId: string): Promise<ReleaseProgress> {
@@ -593,5 +648,11 @@ export async function releaseProgress(db: SqlExecutor, releaseId: string): Promi
     practices:
       typeof row.practices === 'string' ? (JSON.parse(row.practices) as PracticeSummary[]) : row.practices,
     patientIds: [],
+    startedAt: new Date(row.createdAt),
+    // A release planned with nothing done yet has had no batch.
+    ...(row.processed === 0 ? {} : { lastBatchAt: new Date(row.updatedAt) }),
+    ...(row.completedAt === null ? {} : { completedAt: new Date(row.completedAt) }),
+    ...(row.lastError === null ? {} : { lastError: row.lastError }),
+    ...(row.lastErrorAt === null ? {} : { lastErrorAt: new Date(row.lastErrorAt) }),
   };
 }

@@ -10,7 +10,14 @@ import { EXCHANGE_OPERATIONS, type ExchangeOperation } from './operation-names.j
 import { code, compact, group, parameters, parametersOf, str, type Part } from './parameters.js';
 import { fileDocument, openDocument, rejectDocument } from './recipient-actions.js';
 import { assuranceReport, reportQuery } from './assurance-report.js';
-import { backlogTriage, releaseBacklogOperation, triageQuery } from './backlog-operations.js';
+import {
+  backlogReleaseStatus,
+  backlogTriage,
+  releaseBacklogOperation,
+  triageQuery,
+} from './backlog-operations.js';
+import { exchangeOverview, overviewQuery } from './overview.js';
+import { BackgroundReleases } from './release-runner.js';
 import { rerouteDocument } from './reroute.js';
 import { heldDocuments, heldQuery, resolveHeldDocument, reviewParts } from './review-queue.js';
 import { authoriseDocument, submitDocument, submitInput } from './submission.js';
@@ -22,10 +29,24 @@ import { documentContent, documentLedger, exchangeAlarms, inbox, inboxQuery } fr
  * are the same as for every other interaction. POST operations run in the request's transaction.
  */
 export class ExchangeOperations {
+  /** Backlog releases started from the web, running after the request that started them answered. */
+  private readonly releases: BackgroundReleases;
+
   constructor(
     private readonly ctx: ExchangeContext,
     private readonly access: AccessControl,
-  ) {}
+    onBackgroundError?: (error: unknown) => void,
+  ) {
+    this.releases = new BackgroundReleases(onBackgroundError);
+  }
+
+  /**
+   * When the server closes: background releases stop between batches. Nothing restarts them: after a
+   * restart the status reports them stalled until operations resume them (start the release again).
+   */
+  async stopBackgroundWork(): Promise<void> {
+    await this.releases.stop();
+  }
 
   async perform(db: SqlExecutor, operation: ExchangeOperation, request: FhirRequest): Promise<FhirResponse> {
     const access = request.context.access;
@@ -94,8 +115,12 @@ export class ExchangeOperations {
             'invalid-bundle',
             '$release-backlog commits batch by batch: call it on its own, not in a Bundle.',
           );
-        const { body, patientIds } = await releaseBacklogOperation(this.ctx, request);
-        return { ...jsonResponse(200, body), patientIds };
+        const { body, patientIds, accepted } = await releaseBacklogOperation(
+          this.ctx,
+          request,
+          this.releases,
+        );
+        return { ...jsonResponse(accepted ? 202 : 200, body), patientIds };
       }
       default:
         throw fhirError('operation-not-supported', `${operation} is not a write operation.`);
@@ -129,6 +154,12 @@ export class ExchangeOperations {
         return respond(await assuranceReport(db, await reportQuery(db, access, request.query)));
       case '$backlog-triage':
         return respond(await backlogTriage(db, triageQuery(access, request.query)));
+      case '$backlog-release-status':
+        return respond(await backlogReleaseStatus(this.ctx, db, access, request.query, this.releases));
+      case '$exchange-overview':
+        return respond(
+          await exchangeOverview(this.ctx, db, overviewQuery(access, request.query), this.releases),
+        );
       default:
         throw fhirError('operation-not-supported', `${operation} is not a read operation.`);
     }

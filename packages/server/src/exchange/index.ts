@@ -36,7 +36,10 @@ export interface Exchange {
  */
 export function createExchange(deps: ExchangeDeps & { access: AccessControl }): Exchange {
   const ctx = exchangeContext(deps);
-  return { operations: new ExchangeOperations(ctx, deps.access), outbox: ctx.outbox };
+  return {
+    operations: new ExchangeOperations(ctx, deps.access, deps.onBackgroundError),
+    outbox: ctx.outbox,
+  };
 }
 
 export interface ExchangeDeps {
@@ -46,6 +49,8 @@ export interface ExchangeDeps {
   options?: Partial<ExchangeOptions>;
   /** Needed by $release-backlog, which commits batch by batch; without it that operation answers 404. */
   db?: Database;
+  /** Where a backlog release running in the background reports a failure (it is also kept on the release). */
+  onBackgroundError?: (error: unknown) => void;
 }
 
 /** The context every exchange operation works with; the CLI builds the same one for `backlog release`. */

@@ -15,6 +15,8 @@ export const EXCHANGE_OPERATIONS = {
   '$assurance-report': 'GET',
   '$release-backlog': 'POST',
   '$backlog-triage': 'GET',
+  '$backlog-release-status': 'GET',
+  '$exchange-overview': 'GET',
 } as const;
 
 export type ExchangeOperation = keyof typeof EXCHANGE_OPERATIONS;

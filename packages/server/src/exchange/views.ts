@@ -11,6 +11,7 @@ import {
 } from '@carebridge/domain';
 import type { AccessContext } from '../access/access-control.js';
 import type { SqlExecutor } from '../store/database.js';
+import { cappedCount } from '../store/capped-count.js';
 import { endpointAcknowledgements } from '../transport/index.js';
 import { checkedReleaseId } from './backlog-release.js';
 import { actsForSender, isOperations, ownPatientIds, type ExchangeContext } from './context.js';
@@ -268,13 +269,18 @@ export async function inbox(
   const inRelease = query.releaseId !== undefined;
   if (inRelease) where.push(`d.release_id = ${add(query.releaseId)}::uuid`);
   const position = inRelease ? 'i.seq' : 'd.id';
+  const from = `delivery_row d join exchange_document e on e.id = d.document_row
+       ${inRelease ? 'join backlog_release_item i on i.row_id = d.id' : ''}`;
+  // The count needs no document columns: every ledger row has its document.
+  const counted = `delivery_row d ${inRelease ? 'join backlog_release_item i on i.row_id = d.id' : ''}`;
+  // Letters matching the filters on every page, not only this one, counted no further than the cap.
+  const total = await cappedCount(tx, `${counted} where ${where.join(' and ')}`, [...params]);
   if (query.cursor !== undefined) where.push(`${position} ${inRelease ? '>' : '<'} ${add(query.cursor)}`);
   const { rows } = await tx.query<InboxRow>(
     `select ${deliveryColumns('d')}, e.title, e.kind, e.patient_id as "patientId",
        e.document_reference_id as "documentReferenceId", e.has_medication_changes as "hasMedicationChanges",
        e.has_actions as "hasActions", e.event_at as "eventAt", ${position} as position
-     from delivery_row d join exchange_document e on e.id = d.document_row
-       ${inRelease ? 'join backlog_release_item i on i.row_id = d.id' : ''}
+     from ${from}
      where ${where.join(' and ')} order by ${position} ${inRelease ? 'asc' : 'desc'} limit ${add(query.count + 1)}`,
     params,
   );
@@ -282,6 +288,8 @@ export async function inbox(
   const next = rows.length > query.count ? page[page.length - 1]?.position : undefined;
   const body = parameters([
     int('count', page.length),
+    int('total', total.total),
+    bool('totalCapped', total.capped),
     str('next', next === undefined ? undefined : String(next)),
     ...page.map((row) =>
       group('entry', [
@@ -385,7 +393,7 @@ function alarmParts(alarm: Alarm, row: AlarmRow | undefined): Part[] {
 }
 
 /** Transport endpoints with messages waiting for an acknowledgement (transport/health.ts). */
-async function endpointSnapshots(tx: SqlExecutor): Promise<EndpointSnapshot[]> {
+export async function endpointSnapshots(tx: SqlExecutor): Promise<EndpointSnapshot[]> {
   return (await endpointAcknowledgements(tx)).map((endpoint) => ({
     endpoint: `${endpoint.kind} endpoint ${endpoint.endpointId} (${endpoint.recipientOds})`,
     pendingMessages: endpoint.pendingMessages,

@@ -1,18 +1,17 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { testRangeNhsNumber } from '@carebridge/domain';
 import { testDatabaseKinds } from '../support/databases.js';
-import { createTestApp, json, outcomeCodes, type TestApp } from '../support/test-app.js';
+import { json, outcomeCodes } from '../support/test-app.js';
 import {
   HOLD_FOR_RELEASE,
-  addPatients,
-  buildExchangeWorld,
   dischargeSummary,
   groups,
   submission,
   value,
   type ParameterLike,
   type ParametersLike,
+  useExchangeWorld,
 } from './support.js';
 
 /**
@@ -27,23 +26,16 @@ const NHS = (n: number) => testRangeNhsNumber(100 + n);
 
 for (const kind of testDatabaseKinds()) {
   describe(`backlog release (${kind})`, () => {
-    let t: TestApp;
-    let auth: Record<string, string>;
-
-    before(async () => {
-      t = await createTestApp(kind);
-      auth = await buildExchangeWorld(t);
-      await addPatients(t, [
+    const world = useExchangeWorld(kind, {
+      patients: [
         { id: 'b1', nhs: NHS(1), practice: 'practice-a' },
         { id: 'b2', nhs: NHS(2), practice: 'practice-a' },
         { id: 'b3', nhs: NHS(3), practice: 'practice-b' },
-      ]);
-      t.clock.set('2026-03-20T10:00:00Z');
+      ],
+      at: '2026-03-20T10:00:00Z',
     });
-    after(() => t.close());
+    const { call } = world;
 
-    const call = (method: 'GET' | 'POST', url: string, who: string, body?: unknown) =>
-      t.fhir(method, url, body, { authorization: auth[who] ?? '' });
     const submit = (body: unknown) => call('POST', '/fhir/$submit-document', 'consultant', body);
     const hold = async (options: Parameters<typeof dischargeSummary>[0]) => {
       const response = await submit(submission(dischargeSummary(options), [HOLD_FOR_RELEASE]));
@@ -193,7 +185,7 @@ for (const kind of testDatabaseKinds()) {
       const empty = await release('ops', [sender]);
       assert.equal(value(empty.body?.parameter, 'total'), 0);
       assert.notEqual(value(empty.body?.parameter, 'release'), releaseId);
-      const audit = await t.database.db.query<{ n: number }>(
+      const audit = await world.t.database.db.query<{ n: number }>(
         `select count(*)::int as n from audit_event where interaction = '$release-backlog' and patient_ids @> array['b1']`,
       );
       assert.ok((audit.rows[0]?.n ?? 0) >= 1, 'each batch is audited with its patients');
@@ -283,7 +275,7 @@ for (const kind of testDatabaseKinds()) {
     });
 
     it('leaves no row of a released document waiting, and no row delivered twice', async () => {
-      const { rows } = await t.database.db.query<{ state: string; n: number }>(
+      const { rows } = await world.t.database.db.query<{ state: string; n: number }>(
         `select d.state, count(*)::int as n from delivery_row d join exchange_document e on e.id = d.document_row
           where e.held_for_release_at is not null group by d.state order by d.state`,
       );
@@ -294,7 +286,7 @@ for (const kind of testDatabaseKinds()) {
           ['duplicate', 2],
         ],
       );
-      const twice = await t.database.db.query(
+      const twice = await world.t.database.db.query(
         `select row_id from delivery_event where to_state = 'delivered' group by row_id having count(*) > 1`,
       );
       assert.equal(twice.rows.length, 0);

@@ -1,18 +1,17 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { testRangeNhsNumber } from '@carebridge/domain';
 import { testDatabaseKinds } from '../support/databases.js';
-import { createTestApp, json, outcomeCodes, type TestApp } from '../support/test-app.js';
+import { json, outcomeCodes } from '../support/test-app.js';
 import {
   P2_NHS,
-  addPatients,
-  buildExchangeWorld,
   dischargeSummary,
   docParam,
   groups,
   value,
   type ParameterLike,
   type ParametersLike,
+  useExchangeWorld,
 } from './support.js';
 
 /**
@@ -25,23 +24,16 @@ const NHS = (n: number) => testRangeNhsNumber(200 + n);
 
 for (const kind of testDatabaseKinds()) {
   describe(`exchange gaps (${kind})`, () => {
-    let t: TestApp;
-    let auth: Record<string, string>;
-
-    before(async () => {
-      t = await createTestApp(kind);
-      auth = await buildExchangeWorld(t);
-      await addPatients(t, [
+    const world = useExchangeWorld(kind, {
+      patients: [
         { id: 'g1', nhs: NHS(1), practice: 'practice-a' },
         { id: 'g2', nhs: NHS(2), practice: 'practice-a' },
         { id: 'g3', nhs: NHS(3), practice: 'practice-a' },
-      ]);
-      t.clock.set('2026-03-02T10:00:00Z');
+      ],
+      at: '2026-03-02T10:00:00Z',
     });
-    after(() => t.close());
+    const { call } = world;
 
-    const call = (method: 'GET' | 'POST', url: string, who: string, body?: unknown) =>
-      t.fhir(method, url, body, { authorization: auth[who] ?? '' });
     const submit = (body: unknown, who = 'consultant') => call('POST', '/fhir/$submit-document', who, body);
     const ledger = async (documentId: string, who = 'consultant') =>
       json<ParametersLike>(await call('GET', `/fhir/$document-ledger?document=${documentId}`, who));
@@ -66,8 +58,8 @@ for (const kind of testDatabaseKinds()) {
         201,
       );
       assert.equal((await reject('moved', 'no-longer-registered')).statusCode, 200);
-      const patient = json<Record<string, unknown>>(await t.fhir('GET', '/fhir/Patient/g1'));
-      const moved = await t.fhir('PUT', '/fhir/Patient/g1', {
+      const patient = json<Record<string, unknown>>(await world.t.fhir('GET', '/fhir/Patient/g1'));
+      const moved = await world.t.fhir('PUT', '/fhir/Patient/g1', {
         ...patient,
         generalPractitioner: [{ reference: 'Organization/practice-b' }],
       });
@@ -84,9 +76,9 @@ for (const kind of testDatabaseKinds()) {
       assert.equal(value(created, 'reroutedFrom'), value(old, 'row'));
       const inbox = json<ParametersLike>(await call('GET', '/fhir/$inbox', 'gpB'));
       assert.ok(groups(inbox, 'entry').some((e) => value(e, 'document') === 'moved'));
-      t.clock.set('2026-03-04T10:00:00Z');
+      world.t.clock.set('2026-03-04T10:00:00Z');
       assert.ok(!(await alarmCodes('consultant')).includes('rejection-unresolved:moved'));
-      t.clock.set('2026-03-02T10:00:00Z');
+      world.t.clock.set('2026-03-02T10:00:00Z');
     });
 
     it('sends a letter rejected "not our patient" back to the same practice when operations confirm it, as a new message', async () => {
@@ -135,9 +127,9 @@ for (const kind of testDatabaseKinds()) {
       assert.equal(groups(practice, 'held').length, 0);
       assert.equal((await call('GET', '/fhir/$held-documents?bogus=1', 'ops')).statusCode, 400);
 
-      t.clock.set('2026-03-03T09:59:00Z');
+      world.t.clock.set('2026-03-03T09:59:00Z');
       assert.ok(!(await alarmCodes('ops')).includes('held-for-review:mismatch'));
-      t.clock.set('2026-03-03T10:00:00Z');
+      world.t.clock.set('2026-03-03T10:00:00Z');
       assert.ok((await alarmCodes('ops')).includes('held-for-review:mismatch'));
       assert.ok((await alarmCodes('consultant')).includes('held-for-review:mismatch'));
 
@@ -206,7 +198,7 @@ for (const kind of testDatabaseKinds()) {
     });
 
     it("reports a sender's submissions: accepted, refused by reason, duplicates, conflicts, held by reason", async () => {
-      t.clock.set('2026-03-10T10:00:00Z');
+      world.t.clock.set('2026-03-10T10:00:00Z');
       assert.equal(
         (await submit(dischargeSummary({ documentId: 'r-ok', nhsNumber: NHS(1) }))).statusCode,
         201,
@@ -250,14 +242,14 @@ for (const kind of testDatabaseKinds()) {
     });
 
     it('raises endpoint-not-acknowledging for operations when an external practice stops acknowledging', async () => {
-      t.clock.set('2026-03-11T09:00:00Z');
+      world.t.clock.set('2026-03-11T09:00:00Z');
       assert.equal(
         (await submit(dischargeSummary({ documentId: 'ext-silent', nhsNumber: P2_NHS }))).statusCode,
         201,
       );
-      t.clock.set('2026-03-11T09:29:00Z');
+      world.t.clock.set('2026-03-11T09:29:00Z');
       assert.ok(!(await alarmCodes('ops')).some((code) => code.startsWith('endpoint-not-acknowledging')));
-      t.clock.set('2026-03-11T09:31:00Z');
+      world.t.clock.set('2026-03-11T09:31:00Z');
       const alarms = groups(
         json<ParametersLike>(await call('GET', '/fhir/$exchange-alarms', 'ops')),
         'alarm',
@@ -270,8 +262,8 @@ for (const kind of testDatabaseKinds()) {
       );
       const messageId = value(groups(await ledger('ext-silent'), 'recipient')[0], 'outboxMessage');
       assert.equal(
-        await t.app.outbox.acknowledgeMailboxMessage(
-          t.database.db,
+        await world.t.app.outbox.acknowledgeMailboxMessage(
+          world.t.database.db,
           'Y99903',
           String(messageId),
           'Y99903-system',
@@ -292,7 +284,7 @@ for (const kind of testDatabaseKinds()) {
       );
       const outcomes = answers.map((a) => value(json<ParametersLike>(a).parameter, 'outcome')).sort();
       assert.deepEqual(outcomes, ['accepted', 'duplicate']);
-      const { rows: counts } = await t.database.db.query<{
+      const { rows: counts } = await world.t.database.db.query<{
         documents: number;
         rows: number;
         bundles: number;
@@ -307,7 +299,7 @@ for (const kind of testDatabaseKinds()) {
 
     it('lists the new operations in the CapabilityStatement', async () => {
       const statement = json<{ rest: Array<{ operation: Array<{ name: string }> }> }>(
-        await t.fhir('GET', '/fhir/metadata'),
+        await world.t.fhir('GET', '/fhir/metadata'),
       );
       const names = statement.rest[0]?.operation.map((o) => o.name) ?? [];
       for (const name of [

@@ -1,15 +1,9 @@
-import type { Bundle, BundleEntry, Composition, CompositionSection, FhirResource } from 'fhir/r4.js';
-import {
-  DMD_SYSTEM,
-  DOCUMENT_DEFINITIONS,
-  MEDICATION_CHANGE_EXTENSION,
-  NHS_NUMBER_SYSTEM,
-  ODS_ORGANIZATION_CODE_SYSTEM,
-  SNOMED_CT_SYSTEM,
-  compositionTypeCodings,
-  type DocumentKind,
-} from '@carebridge/domain';
-import type { TestApp } from '../support/test-app.js';
+import { NHS_NUMBER_SYSTEM, ODS_ORGANIZATION_CODE_SYSTEM } from '@carebridge/domain';
+import { P1_NHS, dischargeSummary, type DocumentOptions } from '../../../../test/fixtures/documents.mjs';
+import { after, before } from 'node:test';
+import type { LightMyRequestResponse } from 'fastify';
+import type { TestDatabaseKind } from '../support/databases.js';
+import { createTestApp, type TestApp } from '../support/test-app.js';
 import { staff, patientLogin } from '../support/principals.js';
 import { CONNECTION_TYPE_SYSTEM } from '../../src/exchange/routing.js';
 
@@ -18,7 +12,7 @@ import { CONNECTION_TYPE_SYSTEM } from '../../src/exchange/routing.js';
  * Carebridge, an external practice (Y99903) reached through a mailbox, the holding practice
  * (Y99900). Patient p1 is registered at A, p2 at the external practice, p3 nowhere.
  */
-export const P1_NHS = '9990000018';
+export { P1_NHS, dischargeSummary, type DocumentOptions };
 export const P2_NHS = '9990000026';
 export const P3_NHS = '9990000034';
 
@@ -102,131 +96,43 @@ export async function buildExchangeWorld(t: TestApp): Promise<Record<string, str
   };
 }
 
-const snomed = (code: string, display: string) => ({ coding: [{ system: SNOMED_CT_SYSTEM, code, display }] });
-
-export interface DocumentOptions {
-  documentId: string;
-  setId?: string;
-  kind?: DocumentKind;
-  status?: Composition['status'];
-  nhsNumber?: string;
-  birthDate?: string;
-  /** Discharge instant (Encounter.period.end). */
-  discharge?: string;
-  replaces?: string;
-  /** Changes the clinical content (a different diagnosis text). */
-  diagnosisText?: string;
-  /** Leave out the medication change (default: an added statin). */
-  noMedicationChange?: boolean;
-  /** Leave out the requested action for the GP (default: a medication review). */
-  noAction?: boolean;
-  /** Family name as the sender has it (default: ours, Ó Briain). */
-  family?: string;
+export interface ExchangeWorld {
+  t: TestApp;
+  auth: Record<string, string>;
+  /** Any FHIR call as one of the users of the world (`consultant`, `gpA`, `ops`, …). */
+  call(method: 'GET' | 'POST', url: string, who: string, body?: unknown): Promise<LightMyRequestResponse>;
 }
 
-/** A valid inpatient discharge summary with a diagnosis, an allergy, a medication change and an action. */
-export function dischargeSummary(options: DocumentOptions): Bundle<FhirResource> {
-  const kind = options.kind ?? 'inpatient-discharge';
-  const urn = (n: number) => `urn:uuid:00000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
-  const patientRef = { reference: urn(1) };
-  const discharge = options.discharge ?? '2026-03-01T15:30:00Z';
-  const sections: CompositionSection[] = DOCUMENT_DEFINITIONS[kind].sections
-    .filter((section) => section.conformance === 'mandatory')
-    .map((section) => ({
-      title: section.title,
-      code: snomed(section.code, section.title),
-      text: { status: 'generated', div: `<div xmlns="http://www.w3.org/1999/xhtml">${section.title}</div>` },
-    }));
-  const composition: Composition = {
-    resourceType: 'Composition',
-    identifier: {
-      system: 'https://trust.example/documents',
-      value: options.setId ?? `set-${options.documentId}`,
-    },
-    status: options.status ?? 'final',
-    type: { coding: compositionTypeCodings(kind) },
-    subject: patientRef,
-    encounter: { reference: urn(4) },
-    date: discharge,
-    author: [{ reference: urn(2) }],
-    title: DOCUMENT_DEFINITIONS[kind].title,
-    custodian: { reference: urn(3) },
-    section: sections,
-    ...(options.replaces
-      ? { relatesTo: [{ code: 'replaces', targetIdentifier: { value: options.replaces } }] }
-      : {}),
+/**
+ * The exchange world for the tests of one `describe`, built before them (with `patients` added and
+ * the clock at `at`) and closed after. The answer stands for the world while those tests run; a
+ * later `before` can build on it.
+ */
+export function useExchangeWorld(
+  kind: TestDatabaseKind,
+  setup: { patients?: ReadonlyArray<{ id: string; nhs: string; practice?: string }>; at?: string } = {},
+): ExchangeWorld {
+  let world: { t: TestApp; auth: Record<string, string> } | undefined;
+  before(async () => {
+    const t = await createTestApp(kind);
+    world = { t, auth: await buildExchangeWorld(t) };
+    if (setup.patients) await addPatients(t, setup.patients);
+    if (setup.at) t.clock.set(setup.at);
+  });
+  after(() => world?.t.close());
+  const current = () => {
+    if (!world) throw new Error('The exchange world is built in before(); use it inside a test.');
+    return world;
   };
-  const entries: FhirResource[] = [
-    composition,
-    {
-      resourceType: 'Patient',
-      identifier: [{ system: NHS_NUMBER_SYSTEM, value: options.nhsNumber ?? P1_NHS }],
-      name: [{ use: 'official', family: options.family ?? 'Ó Briain', given: ['Zoë', 'Anne'] }],
-      birthDate: options.birthDate ?? '1950-05-17',
-    },
-    { resourceType: 'Practitioner', name: [{ family: 'Jones', prefix: ['Dr'] }] },
-    { resourceType: 'Organization', identifier: ods('RZZ'), name: 'Kingsmere Hospitals' },
-    {
-      resourceType: 'Encounter',
-      status: 'finished',
-      class: { system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'IMP' },
-      subject: patientRef,
-      period: { start: new Date(Date.parse(discharge) - 2 * 86_400_000).toISOString(), end: discharge },
-    },
-    {
-      resourceType: 'Condition',
-      subject: patientRef,
-      code: { ...snomed('22298006', 'Myocardial infarction'), text: options.diagnosisText ?? 'Heart attack' },
-      clinicalStatus: {
-        coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-clinical', code: 'active' }],
-      },
-    },
-    {
-      resourceType: 'AllergyIntolerance',
-      patient: patientRef,
-      code: snomed('91936005', 'Allergy to penicillin'),
-      criticality: 'high',
-    },
-    {
-      resourceType: 'MedicationStatement',
-      status: 'active',
-      subject: patientRef,
-      medicationCodeableConcept: {
-        coding: [{ system: DMD_SYSTEM, code: '318420003', display: 'Atorvastatin 80mg tablets' }],
-      },
-      extension: [{ url: MEDICATION_CHANGE_EXTENSION, valueCode: 'added' }],
-    },
-    {
-      resourceType: 'Task',
-      status: 'requested',
-      intent: 'order',
-      for: patientRef,
-      code: snomed('182836005', 'Review of medication'),
-      description: 'Please review statin dose in 6 weeks',
-    },
-  ];
-  const add = (title: string, code: string, reference: string): void => {
-    const existing = sections.find((s) => s.title === title);
-    const section: CompositionSection = existing ?? { title, code: snomed(code, title) };
-    section.entry = [{ reference }];
-    if (!existing) sections.push(section);
-  };
-  add('Diagnoses', '887161000000102', urn(5));
-  add('Allergies and adverse reactions', '886921000000105', urn(6));
-  if (options.noMedicationChange !== true) add('Medications and medical devices', '933361000000108', urn(7));
-  if (options.noAction !== true) add('Plan and requested actions', '887201000000105', urn(8));
-  const left = new Set([
-    ...(options.noMedicationChange === true ? [7] : []),
-    ...(options.noAction === true ? [8] : []),
-  ]);
   return {
-    resourceType: 'Bundle',
-    type: 'document',
-    identifier: { system: 'urn:ietf:rfc:3986', value: options.documentId },
-    timestamp: discharge,
-    entry: entries.flatMap((resource, i): Array<BundleEntry<FhirResource>> =>
-      left.has(i) ? [] : [{ fullUrl: urn(i), resource }],
-    ),
+    get t() {
+      return current().t;
+    },
+    get auth() {
+      return current().auth;
+    },
+    call: (method, url, who, body) =>
+      current().t.fhir(method, url, body, { authorization: current().auth[who] ?? '' }),
   };
 }
 

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, before, beforeEach, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { endpointHealth, verifyWebhookSignature, type Destination } from '../../src/transport/index.js';
 import { testDatabaseKinds } from '../support/databases.js';
 import {
@@ -7,35 +7,20 @@ import {
   documentBundle,
   fhirDestination,
   HOUR,
-  TestReceiver,
-  TransportWorld,
   unusedPort,
+  useTransportWorld,
   WEBHOOK_SECRET,
 } from './support.js';
 
 for (const kind of testDatabaseKinds()) {
   describe(`Outbox delivery over HTTP (${kind})`, () => {
-    let world: TransportWorld;
-    const receivers: TestReceiver[] = [];
-    const receiver = async (...args: Parameters<typeof TestReceiver.start>) => {
-      const started = await TestReceiver.start(...args);
-      receivers.push(started);
-      return started;
-    };
-    before(async () => {
-      world = await TransportWorld.create(kind);
-    });
-    after(async () => world.close());
-    beforeEach(async () => {
-      await Promise.all(receivers.splice(0).map((r) => r.close()));
-      await world.reset();
-    });
-    after(async () => Promise.all(receivers.splice(0).map((r) => r.close())));
+    const transport = useTransportWorld(kind);
+    const { receiver } = transport;
 
     it('POSTs the Bundle with X-Request-ID; a 2xx marks it delivered and moves the ledger row in the same transaction', async () => {
       const gp = await receiver(() => ({ status: 201 }));
-      const id = await world.send(fhirDestination(gp.url));
-      const round = await world.worker().runOnce();
+      const id = await transport.world.send(fhirDestination(gp.url));
+      const round = await transport.world.worker().runOnce();
       assert.deepEqual(round, {
         claimed: 1,
         delivered: 1,
@@ -51,16 +36,16 @@ for (const kind of testDatabaseKinds()) {
       assert.equal(request?.headers['x-request-id'], id);
       assert.equal(request?.headers['content-type'], 'application/fhir+json');
       assert.deepEqual(JSON.parse(request?.body ?? ''), documentBundle());
-      const message = await world.outbox.find(world.db, id);
+      const message = await transport.world.outbox.find(transport.world.db, id);
       assert.equal(message?.status, 'delivered');
-      assert.deepEqual(message?.deliveredAt, world.clock.now());
+      assert.deepEqual(message?.deliveredAt, transport.world.clock.now());
       assert.equal(message?.attempts, 1);
-      assert.deepEqual(await world.ledger(id), { state: 'delivered', transitions: 1 });
-      const [health] = await endpointHealth(world.db);
+      assert.deepEqual(await transport.world.ledger(id), { state: 'delivered', transitions: 1 });
+      const [health] = await endpointHealth(transport.world.db);
       assert.equal(health?.consecutiveFailures, 0);
-      assert.deepEqual(health?.lastSuccessAt, world.clock.now());
+      assert.deepEqual(health?.lastSuccessAt, transport.world.clock.now());
       assert.equal(
-        await world
+        await transport.world
           .worker()
           .runOnce()
           .then((r) => r.claimed),
@@ -77,8 +62,8 @@ for (const kind of testDatabaseKinds()) {
         address: `${hook.url}/hooks/carebridge`,
         recipientOds: 'FA123',
       };
-      const id = await world.send(destination, { event: 'prescription-ready', id: 'rx-1' });
-      await world.worker().runOnce();
+      const id = await transport.world.send(destination, { event: 'prescription-ready', id: 'rx-1' });
+      await transport.world.worker().runOnce();
       const [request] = hook.received;
       assert.equal(request?.url, '/hooks/carebridge');
       assert.equal(request?.headers['x-carebridge-message-id'], id);
@@ -87,7 +72,7 @@ for (const kind of testDatabaseKinds()) {
           WEBHOOK_SECRET,
           request?.headers ?? {},
           request?.body ?? '',
-          world.clock.now(),
+          transport.world.clock.now(),
         ),
       );
       assert.equal(
@@ -95,7 +80,7 @@ for (const kind of testDatabaseKinds()) {
           WEBHOOK_SECRET,
           request?.headers ?? {},
           `${request?.body} `,
-          world.clock.now(),
+          transport.world.clock.now(),
         ),
         false,
         'an altered body fails the check',
@@ -105,37 +90,37 @@ for (const kind of testDatabaseKinds()) {
           'another-secret',
           request?.headers ?? {},
           request?.body ?? '',
-          world.clock.now(),
+          transport.world.clock.now(),
         ),
         false,
       );
-      assert.equal((await world.outbox.find(world.db, id))?.status, 'delivered');
+      assert.equal((await transport.world.outbox.find(transport.world.db, id))?.status, 'delivered');
     });
 
     it('503 is retried with exponential backoff and is not attempted before it is due', async () => {
       let answered = 0;
       const gp = await receiver(() => (++answered <= 3 ? { status: 503 } : { status: 200 }));
-      const id = await world.send(fhirDestination(gp.url));
-      const worker = world.worker();
+      const id = await transport.world.send(fhirDestination(gp.url));
+      const worker = transport.world.worker();
       const waits: number[] = [];
       for (let attempt = 1; attempt <= 3; attempt += 1) {
         const round = await worker.runOnce();
         assert.equal(round.retried, 1);
-        const message = await world.outbox.find(world.db, id);
+        const message = await transport.world.outbox.find(transport.world.db, id);
         assert.equal(message?.status, 'pending');
         assert.match(message?.lastError ?? '', /^HTTP 503/);
-        const wait = (message?.nextAttemptAt?.getTime() ?? 0) - world.clock.now().getTime();
+        const wait = (message?.nextAttemptAt?.getTime() ?? 0) - transport.world.clock.now().getTime();
         waits.push(wait);
-        world.clock.advance(wait - 1);
+        transport.world.clock.advance(wait - 1);
         assert.equal((await worker.runOnce()).claimed, 0, 'not attempted a millisecond early');
-        world.clock.advance(1);
+        transport.world.clock.advance(1);
       }
       assert.deepEqual(waits, [1_000, 2_000, 4_000]);
       assert.equal((await worker.runOnce()).delivered, 1);
       assert.equal(gp.received.length, 4);
-      assert.deepEqual(await world.ledger(id), { state: 'delivered', transitions: 1 });
+      assert.deepEqual(await transport.world.ledger(id), { state: 'delivered', transitions: 1 });
       assert.deepEqual(
-        world.hookCalls.map((call) => call.hook),
+        transport.world.hookCalls.map((call) => call.hook),
         ['retry', 'retry', 'retry', 'delivered'],
       );
     });
@@ -145,30 +130,30 @@ for (const kind of testDatabaseKinds()) {
       const gp = await receiver(() =>
         ++answered === 1 ? { status: 429, headers: { 'retry-after': '120' } } : { status: 200 },
       );
-      const id = await world.send(fhirDestination(gp.url));
-      await world.worker().runOnce();
-      const message = await world.outbox.find(world.db, id);
-      assert.equal((message?.nextAttemptAt?.getTime() ?? 0) - world.clock.now().getTime(), 120_000);
+      const id = await transport.world.send(fhirDestination(gp.url));
+      await transport.world.worker().runOnce();
+      const message = await transport.world.outbox.find(transport.world.db, id);
+      assert.equal((message?.nextAttemptAt?.getTime() ?? 0) - transport.world.clock.now().getTime(), 120_000);
     });
 
     it('connection refused is retried with backoff and delivers once the receiver listens', async () => {
       const port = await unusedPort();
       const destination = fhirDestination(`http://127.0.0.1:${port}`, 'gp-offline');
-      const id = await world.send(destination);
-      const worker = world.worker();
+      const id = await transport.world.send(destination);
+      const worker = transport.world.worker();
       for (let attempt = 1; attempt <= 4; attempt += 1) {
         assert.equal((await worker.runOnce()).retried, 1);
-        const message = await world.outbox.find(world.db, id);
+        const message = await transport.world.outbox.find(transport.world.db, id);
         assert.match(message?.lastError ?? '', /No answer from http:\/\/127\.0\.0\.1/);
-        world.clock.set(message?.nextAttemptAt ?? new Date());
+        transport.world.clock.set(message?.nextAttemptAt ?? new Date());
       }
-      const [down] = await endpointHealth(world.db);
+      const [down] = await endpointHealth(transport.world.db);
       assert.equal(down?.consecutiveFailures, 4);
       assert.deepEqual(down?.failingSince, new Date('2026-03-02T09:00:00.000Z'));
       const gp = await receiver(() => ({ status: 200 }), port);
       assert.equal((await worker.runOnce()).delivered, 1);
       assert.deepEqual(gp.delivered, [id]);
-      const [up] = await endpointHealth(world.db);
+      const [up] = await endpointHealth(transport.world.db);
       assert.equal(up?.consecutiveFailures, 0);
       assert.equal(up?.failingSince, null);
     });
@@ -180,45 +165,56 @@ for (const kind of testDatabaseKinds()) {
           : { status: 200 },
       );
       const destination = fhirDestination(gp.url);
-      const poison = await world.send(destination, documentBundle('poison'));
+      const poison = await transport.world.send(destination, documentBundle('poison'));
       const good = [
-        await world.send(destination),
-        await world.send(destination),
-        await world.send(destination),
+        await transport.world.send(destination),
+        await transport.world.send(destination),
+        await transport.world.send(destination),
       ];
-      const worker = world.worker();
+      const worker = transport.world.worker();
       const first = await worker.runOnce();
       assert.equal(first.delivered, 3, 'the poison message does not hold the others up');
       for (
         let round = 0;
-        round < 10 && (await world.outbox.find(world.db, poison))?.status !== 'dead';
+        round < 10 && (await transport.world.outbox.find(transport.world.db, poison))?.status !== 'dead';
         round += 1
       ) {
-        world.clock.advance(HOUR);
+        transport.world.clock.advance(HOUR);
         await worker.runOnce();
       }
-      const dead = await world.outbox.find(world.db, poison);
+      const dead = await transport.world.outbox.find(transport.world.db, poison);
       assert.equal(dead?.status, 'dead');
       assert.equal(dead?.rejections, 3);
       assert.equal(dead?.attempts, 3);
       assert.match(dead?.lastError ?? '', /^HTTP 400/);
-      assert.deepEqual(await world.ledger(poison), { state: 'dead', transitions: 1 });
-      for (const id of good) assert.deepEqual(await world.ledger(id), { state: 'delivered', transitions: 1 });
-      assert.equal(world.alerts.length, 1);
-      assert.equal(world.alerts[0]?.kind, 'dead-letter');
-      assert.equal(world.alerts[0]?.messageId, poison);
-      assert.equal(world.alerts[0]?.correlationId, `ledger-${poison}`);
-      assert.doesNotMatch(world.alerts[0]?.summary ?? '', /OperationOutcome/, 'no receiver body in alerts');
-      world.clock.advance(30 * DAY);
+      assert.deepEqual(await transport.world.ledger(poison), { state: 'dead', transitions: 1 });
+      for (const id of good)
+        assert.deepEqual(await transport.world.ledger(id), { state: 'delivered', transitions: 1 });
+      assert.equal(transport.world.alerts.length, 1);
+      assert.equal(transport.world.alerts[0]?.kind, 'dead-letter');
+      assert.equal(transport.world.alerts[0]?.messageId, poison);
+      assert.equal(transport.world.alerts[0]?.correlationId, `ledger-${poison}`);
+      assert.doesNotMatch(
+        transport.world.alerts[0]?.summary ?? '',
+        /OperationOutcome/,
+        'no receiver body in alerts',
+      );
+      transport.world.clock.advance(30 * DAY);
       assert.equal((await worker.runOnce()).claimed, 0, 'a dead message is never retried by itself');
-      assert.equal((await world.outbox.find(world.db, poison))?.status, 'dead', 'and never expires');
+      assert.equal(
+        (await transport.world.outbox.find(transport.world.db, poison))?.status,
+        'dead',
+        'and never expires',
+      );
 
       // A person fixes the cause and sends it again: same id, resend counted.
       gp.behaviour = () => ({ status: 200 });
-      const again = await world.db.transaction((tx) => world.outbox.retryDead(tx, poison));
+      const again = await transport.world.db.transaction((tx) =>
+        transport.world.outbox.retryDead(tx, poison),
+      );
       assert.equal(again?.resends, 1);
       assert.equal((await worker.runOnce()).delivered, 1);
-      assert.equal((await world.outbox.find(world.db, poison))?.status, 'delivered');
+      assert.equal((await transport.world.outbox.find(transport.world.db, poison))?.status, 'delivered');
     });
 
     it('a payload that is not a Bundle goes dead without holding anything up; 409 duplicate counts as delivered', async () => {
@@ -227,19 +223,21 @@ for (const kind of testDatabaseKinds()) {
         body: '{"resourceType":"OperationOutcome","issue":[{"severity":"error","code":"duplicate"}]}',
       }));
       const destination = fhirDestination(gp.url);
-      const malformed = await world.send(destination, { resourceType: 'Patient' });
-      const duplicate = await world.send(destination);
-      const worker = world.worker({
+      const malformed = await transport.world.send(destination, { resourceType: 'Patient' });
+      const duplicate = await transport.world.send(destination);
+      const worker = transport.world.worker({
         retryPolicy: { baseDelayMs: 1_000, maxDelayMs: HOUR, maxRejections: 1 },
       });
       const round = await worker.runOnce();
       assert.equal(round.dead, 1);
       assert.equal(round.delivered, 1);
       assert.equal(
-        (await world.outbox.find(world.db, malformed))?.lastError?.startsWith('Malformed payload'),
+        (await transport.world.outbox.find(transport.world.db, malformed))?.lastError?.startsWith(
+          'Malformed payload',
+        ),
         true,
       );
-      assert.equal((await world.outbox.find(world.db, duplicate))?.status, 'delivered');
+      assert.equal((await transport.world.outbox.find(transport.world.db, duplicate))?.status, 'delivered');
       assert.equal(gp.received.length, 1, 'the malformed payload was never sent');
     });
 
@@ -248,30 +246,33 @@ for (const kind of testDatabaseKinds()) {
       const gp = await receiver(() => (down ? 'drop' : { status: 200 }));
       const destination = fhirDestination(gp.url, 'gp-dark');
       const ids: string[] = [];
-      for (let i = 0; i < 5; i += 1) ids.push(await world.send(destination, documentBundle(`letter-${i}`)));
-      const worker = world.worker({ concurrency: 10 });
-      const start = world.clock.now().getTime();
+      for (let i = 0; i < 5; i += 1)
+        ids.push(await transport.world.send(destination, documentBundle(`letter-${i}`)));
+      const worker = transport.world.worker({ concurrency: 10 });
+      const start = transport.world.clock.now().getTime();
       let longestWait = 0;
-      while (world.clock.now().getTime() - start < 15 * DAY) {
+      while (transport.world.clock.now().getTime() - start < 15 * DAY) {
         const round = await worker.runOnce();
         assert.equal(round.delivered + round.dead, 0);
-        const { rows } = await world.db.query<{ next: Date | string }>(
+        const { rows } = await transport.world.db.query<{ next: Date | string }>(
           `select min(next_attempt_at) as next from outbox_message where status = 'pending'`,
         );
         const next = new Date(rows[0]?.next ?? 0).getTime();
-        longestWait = Math.max(longestWait, next - world.clock.now().getTime());
-        world.clock.set(new Date(Math.max(next, world.clock.now().getTime() + 1)));
+        longestWait = Math.max(longestWait, next - transport.world.clock.now().getTime());
+        transport.world.clock.set(new Date(Math.max(next, transport.world.clock.now().getTime() + 1)));
       }
       await worker.sweep();
       assert.ok(longestWait <= HOUR, `retries are at most an hour apart (longest ${longestWait} ms)`);
-      const during = await Promise.all(ids.map((id) => world.outbox.find(world.db, id)));
+      const during = await Promise.all(ids.map((id) => transport.world.outbox.find(transport.world.db, id)));
       assert.deepEqual(
         during.map((m) => m?.status),
         ids.map(() => 'pending'),
         'after 15 days every message is still pending: nothing expired, nothing died',
       );
       assert.ok((during[0]?.attempts ?? 0) > 300, 'still being attempted every hour');
-      const endpointAlerts = world.alerts.filter((alert) => alert.kind === 'endpoint-not-acknowledging');
+      const endpointAlerts = transport.world.alerts.filter(
+        (alert) => alert.kind === 'endpoint-not-acknowledging',
+      );
       assert.equal(endpointAlerts.length, 1, 'the outage is alerted once, not every hour');
       assert.equal(endpointAlerts[0]?.endpointId, 'gp-dark');
       // In time: at the first attempt once the endpoint has been failing for 15 minutes (the
@@ -283,12 +284,13 @@ for (const kind of testDatabaseKinds()) {
       );
 
       down = false;
-      world.clock.advance(HOUR);
+      transport.world.clock.advance(HOUR);
       const back = await worker.runOnce();
       assert.equal(back.delivered, 5);
       assert.deepEqual(gp.delivered.sort(), [...ids].sort());
-      for (const id of ids) assert.deepEqual(await world.ledger(id), { state: 'delivered', transitions: 1 });
-      const [health] = await endpointHealth(world.db);
+      for (const id of ids)
+        assert.deepEqual(await transport.world.ledger(id), { state: 'delivered', transitions: 1 });
+      const [health] = await endpointHealth(transport.world.db);
       assert.equal(health?.failingSince, null);
       assert.equal(health?.alertedAt, null, 'the next outage will be alerted again');
     });

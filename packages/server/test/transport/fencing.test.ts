@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
-import { after, before, beforeEach, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import type { Sleep } from '../../src/transport/index.js';
 import { testDatabaseKinds } from '../support/databases.js';
-import { documentBundle, fhirDestination, TestReceiver, TransportWorld } from './support.js';
+import { documentBundle, fhirDestination, useTransportWorld } from './support.js';
 
 /** Waits (in real time, bounded) until `condition` holds. */
 async function until(
@@ -22,22 +22,8 @@ const yieldOnly: Sleep = () => new Promise((resolve) => setImmediate(resolve));
 
 for (const kind of testDatabaseKinds()) {
   describe(`Outbox leases and fencing (${kind})`, () => {
-    let world: TransportWorld;
-    const receivers: TestReceiver[] = [];
-    const receiver = async (...args: Parameters<typeof TestReceiver.start>) => {
-      const started = await TestReceiver.start(...args);
-      receivers.push(started);
-      return started;
-    };
-    before(async () => {
-      world = await TransportWorld.create(kind);
-    });
-    after(async () => world.close());
-    beforeEach(async () => {
-      await Promise.all(receivers.splice(0).map((r) => r.close()));
-      await world.reset();
-    });
-    after(async () => Promise.all(receivers.splice(0).map((r) => r.close())));
+    const transport = useTransportWorld(kind);
+    const { receiver } = transport;
 
     for (const late of [
       { answer: 200, would: 'complete it a second time' },
@@ -49,22 +35,22 @@ for (const kind of testDatabaseKinds()) {
         const gp = await receiver((request) =>
           gp.received.indexOf(request) === 0 ? 'hold' : { status: 200 },
         );
-        const id = await world.send(fhirDestination(gp.url));
-        const workerA = world.worker({
+        const id = await transport.world.send(fhirDestination(gp.url));
+        const workerA = transport.world.worker({
           workerId: 'worker-A',
           leaseMs: 60_000,
           retryPolicy: { baseDelayMs: 1_000, maxDelayMs: 3_600_000, maxRejections: 1 },
         });
-        const workerB = world.worker({ workerId: 'worker-B', leaseMs: 60_000 });
+        const workerB = transport.world.worker({ workerId: 'worker-B', leaseMs: 60_000 });
 
         const roundA = workerA.runOnce();
         await until(() => gp.received.length === 1, 'worker A has sent');
-        const claimedByA = await world.outbox.find(world.db, id);
+        const claimedByA = await transport.world.outbox.find(transport.world.db, id);
         assert.equal(claimedByA?.leaseOwner, 'worker-A');
         assert.equal(claimedByA?.fence, 1);
 
         assert.equal((await workerB.runOnce()).claimed, 0, 'no takeover while the lease holds');
-        world.clock.advance(60_001);
+        transport.world.clock.advance(60_001);
         const roundB = await workerB.runOnce();
         assert.equal(
           roundB.delivered,
@@ -77,17 +63,17 @@ for (const kind of testDatabaseKinds()) {
         assert.equal(resultA.fenced, 1);
         assert.equal(resultA.delivered + resultA.retried + resultA.dead, 0);
 
-        const message = await world.outbox.find(world.db, id);
+        const message = await transport.world.outbox.find(transport.world.db, id);
         assert.equal(message?.status, 'delivered');
         assert.equal(message?.fence, 2);
         assert.equal(message?.lastError, null);
         assert.deepEqual(
-          await world.ledger(id),
+          await transport.world.ledger(id),
           { state: 'delivered', transitions: 1 },
           '0 double completions',
         );
         assert.deepEqual(
-          world.hookCalls.map((call) => call.hook),
+          transport.world.hookCalls.map((call) => call.hook),
           ['delivered'],
         );
         assert.equal(gp.received.length, 2, 'the transport delivered twice (at-least-once)…');
@@ -100,20 +86,20 @@ for (const kind of testDatabaseKinds()) {
           1,
           '…and the receiver, de-duplicating by message id, applied it once',
         );
-        assert.equal(world.alerts.length, 0);
+        assert.equal(transport.world.alerts.length, 0);
       });
     }
 
     it('a claim whose lease has already lapsed is not sent', async () => {
       const gp = await receiver(() => ({ status: 200 }));
-      await world.send(fhirDestination(gp.url));
+      await transport.world.send(fhirDestination(gp.url));
       // A clock that jumps past the lease between the claim and the send, as a paused process sees it.
-      const worker = world.worker({ leaseMs: 60_000 });
-      const realNow = world.clock.now.bind(world.clock);
+      const worker = transport.world.worker({ leaseMs: 60_000 });
+      const realNow = transport.world.clock.now.bind(transport.world.clock);
       let calls = 0;
-      world.clock.now = () => {
+      transport.world.clock.now = () => {
         calls += 1;
-        if (calls === 2) world.clock.advance(60_000);
+        if (calls === 2) transport.world.clock.advance(60_000);
         return realNow();
       };
       try {
@@ -121,7 +107,7 @@ for (const kind of testDatabaseKinds()) {
         assert.equal(round.leaseLost, 1);
         assert.equal(gp.received.length, 0);
       } finally {
-        world.clock.now = realNow;
+        transport.world.clock.now = realNow;
       }
       assert.equal((await worker.runOnce()).delivered, 1, 'it is due again once its lease has lapsed');
     });
@@ -130,8 +116,10 @@ for (const kind of testDatabaseKinds()) {
       const gp = await receiver(() => ({ status: 200 }));
       const ids: string[] = [];
       for (let i = 0; i < 40; i += 1)
-        ids.push(await world.send(fhirDestination(gp.url), documentBundle(`m-${i}`)));
-      const workers = ['w1', 'w2', 'w3'].map((workerId) => world.worker({ workerId, concurrency: 4 }));
+        ids.push(await transport.world.send(fhirDestination(gp.url), documentBundle(`m-${i}`)));
+      const workers = ['w1', 'w2', 'w3'].map((workerId) =>
+        transport.world.worker({ workerId, concurrency: 4 }),
+      );
       const drain = async (worker: (typeof workers)[number]) => {
         let delivered = 0;
         for (let round = await worker.runOnce(); round.claimed > 0; round = await worker.runOnce()) {
@@ -146,7 +134,7 @@ for (const kind of testDatabaseKinds()) {
       );
       assert.equal(gp.received.length, 40, 'no message was sent twice');
       assert.deepEqual(gp.delivered.sort(), [...ids].sort());
-      const { rows } = await world.db.query<{ n: number }>(
+      const { rows } = await transport.world.db.query<{ n: number }>(
         `select count(*)::integer as n from test_ledger where state = 'delivered' and transitions = 1`,
       );
       assert.equal(rows[0]?.n, 40);
@@ -154,20 +142,20 @@ for (const kind of testDatabaseKinds()) {
 
     it('a started worker delivers in the background, and stop waits for the delivery in flight', async () => {
       const gp = await receiver(() => ({ status: 200 }));
-      const worker = world.worker({ sleep: yieldOnly, concurrency: 4 });
+      const worker = transport.world.worker({ sleep: yieldOnly, concurrency: 4 });
       worker.start();
       try {
         const ids: string[] = [];
         for (let i = 0; i < 6; i += 1)
-          ids.push(await world.send(fhirDestination(gp.url), documentBundle(`bg-${i}`)));
+          ids.push(await transport.world.send(fhirDestination(gp.url), documentBundle(`bg-${i}`)));
         await until(
-          async () => (await world.ledger(ids[5] ?? '')).state === 'delivered',
+          async () => (await transport.world.ledger(ids[5] ?? '')).state === 'delivered',
           'all are delivered',
         );
         await until(() => gp.delivered.length === 6, 'the receiver has all six');
 
         gp.behaviour = () => 'hold';
-        const last = await world.send(fhirDestination(gp.url), documentBundle('in-flight'));
+        const last = await transport.world.send(fhirDestination(gp.url), documentBundle('in-flight'));
         await until(() => gp.received.length === 7, 'the last one is in flight');
         let stopped = false;
         const stopping = worker.stop().then(() => {
@@ -177,7 +165,7 @@ for (const kind of testDatabaseKinds()) {
         assert.equal(stopped, false, 'stop waits for the delivery in flight');
         gp.release({ status: 200 });
         await stopping;
-        assert.equal((await world.outbox.find(world.db, last))?.status, 'delivered');
+        assert.equal((await transport.world.outbox.find(transport.world.db, last))?.status, 'delivered');
         assert.equal(worker.summary().delivered, 7);
       } finally {
         await worker.stop();

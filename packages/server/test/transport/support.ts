@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
+import { after, before, beforeEach } from 'node:test';
 import { ManualClock } from '@carebridge/domain';
 import type { Database } from '../../src/store/database.js';
 import {
@@ -244,5 +245,38 @@ export function documentBundle(marker = 'discharge-summary'): JsonValue {
     type: 'document',
     identifier: { system: 'https://carebridge.dev/test', value: marker },
     entry: [{ resource: { resourceType: 'Patient', id: 'patient-1' } }],
+  };
+}
+
+/**
+ * A transport world for the tests of one `describe`: created before them, reset (and its receivers
+ * closed) before each, closed after. `receiver` starts a receiver that is closed with the test.
+ */
+export function useTransportWorld(kind: TestDatabaseKind): {
+  readonly world: TransportWorld;
+  receiver(...args: Parameters<typeof TestReceiver.start>): Promise<TestReceiver>;
+} {
+  let world: TransportWorld | undefined;
+  const receivers: TestReceiver[] = [];
+  const closeReceivers = () => Promise.all(receivers.splice(0).map((r) => r.close()));
+  before(async () => {
+    world = await TransportWorld.create(kind);
+  });
+  after(async () => world?.close());
+  beforeEach(async () => {
+    await closeReceivers();
+    await world?.reset();
+  });
+  after(closeReceivers);
+  return {
+    get world() {
+      if (!world) throw new Error('The transport world is built in before(); use it inside a test.');
+      return world;
+    },
+    async receiver(...args) {
+      const started = await TestReceiver.start(...args);
+      receivers.push(started);
+      return started;
+    },
   };
 }
