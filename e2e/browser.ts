@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
 
 /**
  * Debian's Chromium driven by playwright-core (browsers cannot be downloaded here), plus the checks
@@ -33,6 +33,18 @@ export async function newUserContext(browser: Browser): Promise<BrowserContext> 
   });
   context.setDefaultTimeout(15_000);
   return context;
+}
+
+/** A page in a context of its own, so each user has their own session. */
+export async function newUserPage(browser: Browser): Promise<Page> {
+  return (await newUserContext(browser)).newPage();
+}
+
+/** A page of its own, signed in as `username`. */
+export async function signedInPage(browser: Browser, baseUrl: string, username: string): Promise<Page> {
+  const page = await newUserPage(browser);
+  await signIn(page, baseUrl, username);
+  return page;
 }
 
 /** Signs in through the embedded provider's own sign-in page, as a person would. */
@@ -98,6 +110,43 @@ export async function expectAccessible(page: Page, name: string): Promise<void> 
     [],
     `axe found WCAG 2.2 A/AA violations on ${name}`,
   );
+}
+
+/** Prints what axe found on each page checked, after a file's tests. */
+export function logAxeResults(): void {
+  console.log('axe-core (WCAG 2.2 A/AA) results:');
+  for (const result of axeResults) console.log(`  ${result.page}: ${result.violations} violations`);
+}
+
+/**
+ * Waits for the error summary after a refused submit and checks the form discipline every form
+ * keeps: the summary takes focus and the title starts "Error:". Returns the summary.
+ */
+export async function expectErrorSummary(page: Page): Promise<Locator> {
+  const summary = page.locator('.nhsuk-error-summary');
+  await summary.waitFor();
+  assert.equal(await summary.evaluate((element) => element === document.activeElement), true);
+  assert.match(await page.title(), /^Error: /);
+  return summary;
+}
+
+/** Types a date into an NHS.UK date input (`#id`, `#id-month`, `#id-year`); a Date goes in as its UTC day. */
+export async function fillDate(
+  page: Page,
+  id: string,
+  date: Date | { day: string; month: string; year: string },
+): Promise<void> {
+  const parts =
+    date instanceof Date
+      ? {
+          day: String(date.getUTCDate()),
+          month: String(date.getUTCMonth() + 1),
+          year: String(date.getUTCFullYear()),
+        }
+      : date;
+  await page.locator(`#${id}`).fill(parts.day);
+  await page.locator(`#${id}-month`).fill(parts.month);
+  await page.locator(`#${id}-year`).fill(parts.year);
 }
 
 /** Saves a screenshot when `npm run screenshots` asked for them. */

@@ -1,10 +1,14 @@
 import { createServer } from 'node:net';
 import type { Clock } from '@carebridge/domain';
+import type { Browser } from 'playwright-core';
 import { buildApp } from '../packages/server/src/app.js';
 import { loadConfig } from '../packages/server/src/config.js';
+import type { InternalFhirClient } from '../packages/server/src/fhir/internal-client.js';
 import { seedDemoAccounts } from '../packages/server/src/identity/index.js';
 import { seedDemoDirectoryIfEmpty } from '../packages/server/src/seed/seed.js';
 import { openDatabase } from '../packages/server/src/store/open.js';
+import { seedDemoTerminologyIfEmpty } from '../packages/server/src/terminology/terminology-import.js';
+import { launchChromium, logAxeResults } from './browser.js';
 
 /**
  * The end-to-end tests' server: the real app (real identity provider, real exchange, demo data) on
@@ -27,6 +31,8 @@ export class ShiftableClock implements Clock {
 export interface E2eServer {
   baseUrl: string;
   clock: ShiftableClock;
+  /** Seeds through the FHIR interactions under an internal principal (same checks and audit as HTTP). */
+  fhir: InternalFhirClient['call'];
   close(): Promise<void>;
 }
 
@@ -61,13 +67,33 @@ export async function startE2eServer(): Promise<E2eServer> {
   const app = await buildApp(config, { db, clock });
   await seedDemoDirectoryIfEmpty(app, db);
   await seedDemoAccounts(db);
+  await seedDemoTerminologyIfEmpty(db, clock);
   await app.listen({ port, host: '127.0.0.1' });
   return {
     baseUrl,
     clock,
+    fhir: (...args) => app.fhirClient.call(...args),
     close: async () => {
       await app.close();
       await db.close();
     },
   };
+}
+
+/** What one e2e file runs against: the server and headless Chromium. */
+export async function startE2e(): Promise<{ server: E2eServer; browser: Browser }> {
+  const server = await startE2eServer();
+  try {
+    return { server, browser: await launchChromium() };
+  } catch (error) {
+    await server.close();
+    throw error;
+  }
+}
+
+/** Closes what `startE2e` opened (either may be missing when it failed) and prints the axe summary. */
+export async function stopE2e(server: E2eServer | undefined, browser: Browser | undefined): Promise<void> {
+  await browser?.close();
+  await server?.close();
+  logAxeResults();
 }

@@ -2,15 +2,17 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import {
-  axeResults,
   expectAccessible,
-  launchChromium,
-  newUserContext,
+  expectErrorSummary,
+  fillDate,
+  newUserPage,
   screenshot,
   signIn,
+  signedInPage,
   tabTo,
 } from './browser.js';
-import { startE2eServer, type E2eServer } from './harness.js';
+import { pickCodedEntry } from './coded-entries.js';
+import { startE2e, stopE2e, type E2eServer } from './harness.js';
 
 /**
  * The clinician workspace end to end, in headless Chromium against the real server: a consultant
@@ -24,12 +26,6 @@ let browser: Browser;
 let consultantPage: Page;
 let consultant: Page;
 let gp: Page;
-
-async function fillDate(page: Page, id: string, date: Date): Promise<void> {
-  await page.locator(`#${id}`).fill(String(date.getUTCDate()));
-  await page.locator(`#${id}-month`).fill(String(date.getUTCMonth() + 1));
-  await page.locator(`#${id}-year`).fill(String(date.getUTCFullYear()));
-}
 
 /** Writes a letter (as the consultant unless told) and returns its document id (from the tracking page's URL). */
 async function writeLetter(
@@ -56,11 +52,11 @@ async function writeLetter(
     await consultant
       .getByLabel('Clinical summary')
       .fill('Admitted with central chest pain. Primary PCI to the left anterior descending artery.');
-    await consultant.locator('#diagnosis-pick').selectOption({ label: 'Myocardial infarction' });
+    await pickCodedEntry(consultant, 'diagnosis-pick', 'Myocardial infarction');
     await consultant.getByRole('button', { name: 'Add diagnosis' }).click();
-    await consultant.locator('#allergy-pick').selectOption({ label: 'Allergy to penicillin' });
+    await pickCodedEntry(consultant, 'allergy-pick', 'Allergy to penicillin');
     await consultant.getByRole('button', { name: 'Add allergy' }).click();
-    await consultant.locator('#medicine-pick').selectOption({ label: 'Atorvastatin 80mg tablets' });
+    await pickCodedEntry(consultant, 'medicine-pick', 'Atorvastatin 80mg tablets');
     await consultant.getByLabel('Started').check();
     await consultant
       .getByLabel('Reason for the change')
@@ -75,9 +71,9 @@ async function writeLetter(
       .getByLabel('Attendance details')
       .fill('Cardiology outpatient clinic, Kingsmere General.');
     await consultant.getByLabel('Clinical summary').fill('Seen in the cardiology clinic. Stable.');
-    await consultant.locator('#diagnosis-pick').selectOption({ label: 'Atrial fibrillation' });
+    await pickCodedEntry(consultant, 'diagnosis-pick', 'Atrial fibrillation');
     await consultant.getByRole('button', { name: 'Add diagnosis' }).click();
-    await consultant.locator('#allergy-pick').selectOption({ label: 'No known allergy' });
+    await pickCodedEntry(consultant, 'allergy-pick', 'No known allergy');
     await consultant.getByRole('button', { name: 'Add allergy' }).click();
   }
   await expectAccessible(consultant, `compose (${kind})`);
@@ -105,19 +101,13 @@ async function openInInbox(documentId: string): Promise<void> {
 
 describe('Clinician workspace', { timeout: 240_000 }, () => {
   before(async () => {
-    server = await startE2eServer();
-    browser = await launchChromium();
-    consultantPage = await (await newUserContext(browser)).newPage();
+    ({ server, browser } = await startE2e());
+    consultantPage = await newUserPage(browser);
     consultant = consultantPage;
-    gp = await (await newUserContext(browser)).newPage();
+    gp = await newUserPage(browser);
   });
 
-  after(async () => {
-    await browser?.close();
-    await server?.close();
-    console.log('axe-core (WCAG 2.2 A/AA) results:');
-    for (const result of axeResults) console.log(`  ${result.page}: ${result.violations} violations`);
-  });
+  after(() => stopE2e(server, browser));
 
   it('shows the start page, signs in with code + PKCE and offers each role its own menu', async () => {
     await consultant.goto(`${server.baseUrl}/`);
@@ -136,10 +126,7 @@ describe('Clinician workspace', { timeout: 240_000 }, () => {
     await consultant.getByRole('link', { name: 'Write a letter' }).first().click();
     await consultant.getByLabel('Inpatient discharge summary').check();
     await consultant.getByRole('button', { name: 'Authorise and send' }).click();
-    const summary = consultant.locator('.nhsuk-error-summary');
-    await summary.waitFor();
-    assert.equal(await summary.evaluate((element) => element === document.activeElement), true);
-    assert.match(await consultant.title(), /^Error: /);
+    const summary = await expectErrorSummary(consultant);
     assert.match(await summary.innerText(), /Enter the patient’s NHS number/);
     assert.equal(
       await consultant.locator('#nhs-number').getAttribute('aria-describedby'),
@@ -221,8 +208,7 @@ describe('Clinician workspace', { timeout: 240_000 }, () => {
   });
 
   it('a secretary’s letter waits for the consultant, who authorises it', async () => {
-    const secretary = await (await newUserContext(browser)).newPage();
-    await signIn(secretary, server.baseUrl, 'demo-secretary');
+    const secretary = await signedInPage(browser, server.baseUrl, 'demo-secretary');
     const documentId = await writeLetter('clinic', /HARGREAVES/, secretary);
     assert.match(await secretary.locator('main').innerText(), /Awaiting authorisation/);
     assert.equal(await secretary.getByRole('button', { name: 'Authorise and send' }).count(), 0);
@@ -299,15 +285,13 @@ describe('Clinician workspace', { timeout: 240_000 }, () => {
   });
 
   it('shows operations and privacy officers their dashboards', async () => {
-    const ops = await (await newUserContext(browser)).newPage();
-    await signIn(ops, server.baseUrl, 'demo-ops');
+    const ops = await signedInPage(browser, server.baseUrl, 'demo-ops');
     await ops.getByRole('heading', { level: 1, name: 'Letters overview' }).waitFor();
     await ops.getByRole('table').first().waitFor();
     assert.match(await ops.locator('main').innerText(), /Quayside Medical Centre/);
     await expectAccessible(ops, 'operations overview');
     await screenshot(ops, 'operations');
-    const privacy = await (await newUserContext(browser)).newPage();
-    await signIn(privacy, server.baseUrl, 'demo-privacy-officer');
+    const privacy = await signedInPage(browser, server.baseUrl, 'demo-privacy-officer');
     await privacy.getByRole('heading', { level: 1, name: 'Break-glass reviews' }).waitFor();
     await expectAccessible(privacy, 'break-glass reviews');
     await privacy.getByRole('link', { name: 'Audit search' }).click();

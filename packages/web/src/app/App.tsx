@@ -8,8 +8,14 @@ import { FilePage } from '../features/letters/FilePage';
 import { LetterPage } from '../features/letters/LetterPage';
 import { RejectPage } from '../features/letters/RejectPage';
 import { ComposePage } from '../features/compose/ComposePage';
+import { BacklogReleasePage } from '../features/operations/BacklogReleasePage';
 import { OperationsPage } from '../features/operations/OperationsPage';
 import { PatientSummaryPage } from '../features/patients/PatientSummaryPage';
+import { NewRequestPage } from '../features/requests/NewRequestPage';
+import { RequestPage } from '../features/requests/RequestPage';
+import { RequestTrackerPage } from '../features/requests/RequestTrackerPage';
+import { RequestWorklistPage } from '../features/requests/RequestWorklistPage';
+import { WorkloadLedgerPage } from '../features/requests/WorkloadLedgerPage';
 import { AuditSearchPage } from '../features/privacy/AuditSearchPage';
 import { BreakGlassReviewsPage } from '../features/privacy/BreakGlassReviewsPage';
 import { AlarmsPage } from '../features/tracking/AlarmsPage';
@@ -60,6 +66,12 @@ function SignedInRoutes() {
       <Route path="/letters/:documentId/view" element={<LetterContentPage />} />
       <Route path="/alarms" element={<AlarmsPage />} />
       <Route path="/operations" element={<OperationsPage />} />
+      <Route path="/operations/backlog" element={<BacklogReleasePage />} />
+      <Route path="/requests" element={<RequestWorklistPage />} />
+      <Route path="/requests/sent" element={<RequestTrackerPage />} />
+      <Route path="/requests/new" element={<NewRequestPage />} />
+      <Route path="/requests/ledger" element={<WorkloadLedgerPage />} />
+      <Route path="/requests/:taskId" element={<RequestPage />} />
       <Route path="/privacy/break-glass" element={<BreakGlassReviewsPage />} />
       <Route path="/privacy/audit" element={<AuditSearchPage />} />
       <Route path="*" element={<NotFound />} />

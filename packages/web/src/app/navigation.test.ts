@@ -22,3 +22,26 @@ describe('Navigation by role', () => {
     );
   });
 });
+
+describe('Navigation to requests', () => {
+  const offers = (role: Parameters<typeof navigationFor>[0], to: string) =>
+    navigationFor(role).some((item) => item.to === to);
+
+  it('offers the worklist and the tracker to the staff who answer and make requests', () => {
+    for (const role of ['gp', 'practice-admin', 'consultant', 'secretary'] as const) {
+      assert.equal(offers(role, '/requests'), true, role);
+      assert.equal(offers(role, '/requests/sent'), true, role);
+    }
+    assert.equal(offers('ops', '/requests'), false);
+    assert.equal(offers('privacy-officer', '/requests/sent'), false);
+  });
+
+  it('offers the workload ledger to practices and operations', () => {
+    assert.deepEqual(
+      (['gp', 'practice-admin', 'consultant', 'secretary', 'ops', 'privacy-officer'] as const).filter(
+        (role) => offers(role, '/requests/ledger'),
+      ),
+      ['gp', 'practice-admin', 'ops'],
+    );
+  });
+});

@@ -16,19 +16,26 @@ export function navigationFor(role: Role): NavItem[] {
     case 'practice-admin':
       return [
         { to: '/inbox', label: t.nav.inbox },
+        { to: '/requests', label: t.nav.requests },
+        { to: '/requests/sent', label: t.nav.requestsSent },
         { to: '/alarms', label: t.nav.alarms },
+        { to: '/requests/ledger', label: t.nav.workloadLedger },
       ];
     case 'consultant':
     case 'secretary':
       return [
         { to: '/letters', label: t.nav.letters },
         { to: '/letters/new', label: t.nav.compose },
+        { to: '/requests/sent', label: t.nav.requestsSent },
+        { to: '/requests', label: t.nav.requests },
         { to: '/alarms', label: t.nav.alarms },
         { to: '/inbox', label: t.nav.inbox },
       ];
     case 'ops':
       return [
         { to: '/operations', label: t.nav.operations },
+        { to: '/operations/backlog', label: t.nav.backlog },
+        { to: '/requests/ledger', label: t.nav.workloadLedger },
         { to: '/alarms', label: t.nav.alarms },
       ];
     case 'privacy-officer':

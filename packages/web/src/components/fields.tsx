@@ -1,5 +1,6 @@
-import type { ReactNode } from 'react';
+import { useState, type ReactNode } from 'react';
 import { t } from '../strings/en-GB';
+import { errorFor, type FieldError } from './ErrorSummary';
 
 /**
  * NHS.UK form fields. Each ties its hint and error message to the control with aria-describedby,
@@ -42,6 +43,45 @@ interface BaseProps {
   error?: string | undefined;
 }
 
+/** A single control in its form group, under its label, hint and error message. */
+function LabelledGroup(props: BaseProps & { labelSize?: 's'; children: ReactNode }) {
+  return (
+    <div className={groupClass(props.error)}>
+      <label
+        className={`nhsuk-label${props.labelSize === undefined ? '' : ` nhsuk-label--${props.labelSize}`}`}
+        htmlFor={props.id}
+      >
+        {props.label}
+      </label>
+      <Hint id={props.id} hint={props.hint} />
+      <ErrorMessage id={props.id} error={props.error} />
+      {props.children}
+    </div>
+  );
+}
+
+/** A group of controls in a fieldset whose legend, hint and error message describe them all. */
+function FieldsetGroup(
+  props: BaseProps & { legendSize?: 's' | 'm' | 'l'; role?: 'group'; children: ReactNode },
+) {
+  return (
+    <div className={groupClass(props.error)}>
+      <fieldset
+        className="nhsuk-fieldset"
+        role={props.role}
+        aria-describedby={describedBy(props.id, props.hint, props.error)}
+      >
+        <legend className={`nhsuk-fieldset__legend nhsuk-fieldset__legend--${props.legendSize ?? 's'}`}>
+          {props.label}
+        </legend>
+        <Hint id={props.id} hint={props.hint} />
+        <ErrorMessage id={props.id} error={props.error} />
+        {props.children}
+      </fieldset>
+    </div>
+  );
+}
+
 export function TextInput(
   props: BaseProps & {
     value: string;
@@ -53,12 +93,7 @@ export function TextInput(
   },
 ) {
   return (
-    <div className={groupClass(props.error)}>
-      <label className="nhsuk-label" htmlFor={props.id}>
-        {props.label}
-      </label>
-      <Hint id={props.id} hint={props.hint} />
-      <ErrorMessage id={props.id} error={props.error} />
+    <LabelledGroup {...props}>
       <input
         className={`nhsuk-input${props.width ? ` nhsuk-input--width-${props.width}` : ''}${props.error ? ' nhsuk-input--error' : ''}`}
         id={props.id}
@@ -71,7 +106,7 @@ export function TextInput(
         aria-describedby={describedBy(props.id, props.hint, props.error)}
         onChange={(event) => props.onChange(event.target.value)}
       />
-    </div>
+    </LabelledGroup>
   );
 }
 
@@ -79,12 +114,7 @@ export function Textarea(
   props: BaseProps & { value: string; onChange: (value: string) => void; rows?: number },
 ) {
   return (
-    <div className={groupClass(props.error)}>
-      <label className="nhsuk-label nhsuk-label--s" htmlFor={props.id}>
-        {props.label}
-      </label>
-      <Hint id={props.id} hint={props.hint} />
-      <ErrorMessage id={props.id} error={props.error} />
+    <LabelledGroup {...props} labelSize="s">
       <textarea
         className={`nhsuk-textarea${props.error ? ' nhsuk-textarea--error' : ''}`}
         id={props.id}
@@ -94,7 +124,7 @@ export function Textarea(
         aria-describedby={describedBy(props.id, props.hint, props.error)}
         onChange={(event) => props.onChange(event.target.value)}
       />
-    </div>
+    </LabelledGroup>
   );
 }
 
@@ -108,12 +138,7 @@ export function Select(
   props: BaseProps & { value: string; onChange: (value: string) => void; options: readonly Option[] },
 ) {
   return (
-    <div className={groupClass(props.error)}>
-      <label className="nhsuk-label" htmlFor={props.id}>
-        {props.label}
-      </label>
-      <Hint id={props.id} hint={props.hint} />
-      <ErrorMessage id={props.id} error={props.error} />
+    <LabelledGroup {...props}>
       <select
         className={`nhsuk-select${props.error ? ' nhsuk-select--error' : ''}`}
         id={props.id}
@@ -128,14 +153,55 @@ export function Select(
           </option>
         ))}
       </select>
-    </div>
+    </LabelledGroup>
   );
 }
 
 /**
- * Radios in a fieldset. The first radio carries the group's id, so an error summary link to the
- * group lands on a control that can take focus.
+ * The radios or checkboxes of a group. The first carries the group's id, so an error summary link to
+ * the group lands on a control that can take focus; an option's hint describes its own control.
  */
+function Choices(props: {
+  id: string;
+  type: 'radio' | 'checkbox';
+  modifiers: ReadonlyArray<string | false | undefined>;
+  options: readonly Option[];
+  isChecked: (value: string) => boolean;
+  onChange: (value: string, checked: boolean) => void;
+}) {
+  const block = props.type === 'radio' ? 'nhsuk-radios' : 'nhsuk-checkboxes';
+  const modifiers = props.modifiers.filter((modifier) => typeof modifier === 'string');
+  return (
+    <div className={[block, ...modifiers.map((modifier) => `${block}--${modifier}`)].join(' ')}>
+      {props.options.map((option, index) => {
+        const id = index === 0 ? props.id : `${props.id}-${index + 1}`;
+        return (
+          <div className={`${block}__item`} key={option.value}>
+            <input
+              className={`${block}__input`}
+              id={id}
+              name={props.id}
+              type={props.type}
+              value={option.value}
+              checked={props.isChecked(option.value)}
+              aria-describedby={option.hint === undefined ? undefined : `${id}-item-hint`}
+              onChange={(event) => props.onChange(option.value, event.target.checked)}
+            />
+            <label className={`nhsuk-label ${block}__label`} htmlFor={id}>
+              {option.label}
+            </label>
+            {option.hint !== undefined && (
+              <div className={`nhsuk-hint ${block}__hint`} id={`${id}-item-hint`}>
+                {option.hint}
+              </div>
+            )}
+          </div>
+        );
+      })}
+    </div>
+  );
+}
+
 export function Radios(
   props: BaseProps & {
     value: string;
@@ -147,44 +213,16 @@ export function Radios(
   },
 ) {
   return (
-    <div className={groupClass(props.error)}>
-      <fieldset className="nhsuk-fieldset" aria-describedby={describedBy(props.id, props.hint, props.error)}>
-        <legend className={`nhsuk-fieldset__legend nhsuk-fieldset__legend--${props.legendSize ?? 's'}`}>
-          {props.label}
-        </legend>
-        <Hint id={props.id} hint={props.hint} />
-        <ErrorMessage id={props.id} error={props.error} />
-        <div
-          className={`nhsuk-radios${props.inline ? ' nhsuk-radios--inline' : ''}${props.small ? ' nhsuk-radios--small' : ''}`}
-        >
-          {props.options.map((option, index) => {
-            const id = index === 0 ? props.id : `${props.id}-${index + 1}`;
-            return (
-              <div className="nhsuk-radios__item" key={option.value}>
-                <input
-                  className="nhsuk-radios__input"
-                  id={id}
-                  name={props.id}
-                  type="radio"
-                  value={option.value}
-                  checked={props.value === option.value}
-                  aria-describedby={option.hint === undefined ? undefined : `${id}-item-hint`}
-                  onChange={() => props.onChange(option.value)}
-                />
-                <label className="nhsuk-label nhsuk-radios__label" htmlFor={id}>
-                  {option.label}
-                </label>
-                {option.hint !== undefined && (
-                  <div className="nhsuk-hint nhsuk-radios__hint" id={`${id}-item-hint`}>
-                    {option.hint}
-                  </div>
-                )}
-              </div>
-            );
-          })}
-        </div>
-      </fieldset>
-    </div>
+    <FieldsetGroup {...props}>
+      <Choices
+        id={props.id}
+        type="radio"
+        modifiers={[props.inline && 'inline', props.small && 'small']}
+        options={props.options}
+        isChecked={(value) => props.value === value}
+        onChange={(value) => props.onChange(value)}
+      />
+    </FieldsetGroup>
   );
 }
 
@@ -196,39 +234,21 @@ export function Checkboxes(
     small?: boolean;
   },
 ) {
-  const toggle = (value: string, checked: boolean): void =>
-    props.onChange(
-      checked ? [...props.values, value] : props.values.filter((existing) => existing !== value),
-    );
   return (
-    <div className={groupClass(props.error)}>
-      <fieldset className="nhsuk-fieldset" aria-describedby={describedBy(props.id, props.hint, props.error)}>
-        <legend className="nhsuk-fieldset__legend nhsuk-fieldset__legend--s">{props.label}</legend>
-        <Hint id={props.id} hint={props.hint} />
-        <ErrorMessage id={props.id} error={props.error} />
-        <div className={`nhsuk-checkboxes${props.small ? ' nhsuk-checkboxes--small' : ''}`}>
-          {props.options.map((option, index) => {
-            const id = index === 0 ? props.id : `${props.id}-${index + 1}`;
-            return (
-              <div className="nhsuk-checkboxes__item" key={option.value}>
-                <input
-                  className="nhsuk-checkboxes__input"
-                  id={id}
-                  name={props.id}
-                  type="checkbox"
-                  value={option.value}
-                  checked={props.values.includes(option.value)}
-                  onChange={(event) => toggle(option.value, event.target.checked)}
-                />
-                <label className="nhsuk-label nhsuk-checkboxes__label" htmlFor={id}>
-                  {option.label}
-                </label>
-              </div>
-            );
-          })}
-        </div>
-      </fieldset>
-    </div>
+    <FieldsetGroup {...props}>
+      <Choices
+        id={props.id}
+        type="checkbox"
+        modifiers={[props.small && 'small']}
+        options={props.options}
+        isChecked={(value) => props.values.includes(value)}
+        onChange={(value, checked) =>
+          props.onChange(
+            checked ? [...props.values, value] : props.values.filter((existing) => existing !== value),
+          )
+        }
+      />
+    </FieldsetGroup>
   );
 }
 
@@ -264,22 +284,13 @@ export function DateInput(props: BaseProps & { value: DateParts; onChange: (valu
     );
   };
   return (
-    <div className={groupClass(props.error)}>
-      <fieldset
-        className="nhsuk-fieldset"
-        role="group"
-        aria-describedby={describedBy(props.id, props.hint, props.error)}
-      >
-        <legend className="nhsuk-fieldset__legend nhsuk-fieldset__legend--s">{props.label}</legend>
-        <Hint id={props.id} hint={props.hint} />
-        <ErrorMessage id={props.id} error={props.error} />
-        <div className="nhsuk-date-input">
-          {box('day', t.common.day, 2)}
-          {box('month', t.common.month, 2)}
-          {box('year', t.common.year, 4)}
-        </div>
-      </fieldset>
-    </div>
+    <FieldsetGroup {...props} role="group">
+      <div className="nhsuk-date-input">
+        {box('day', t.common.day, 2)}
+        {box('month', t.common.month, 2)}
+        {box('year', t.common.year, 4)}
+      </div>
+    </FieldsetGroup>
   );
 }
 
@@ -298,4 +309,21 @@ export function dateParts(iso: string | undefined): DateParts {
   return match
     ? { year: match[1] ?? '', month: String(Number(match[2])), day: String(Number(match[3])) }
     : EMPTY_DATE;
+}
+
+/**
+ * A form's values with a setter for each, and `bind(key, id)`: what ties a field to one value — its
+ * id, the value, the change handler and the error (found by the field's id) — to spread onto it.
+ */
+export function useFormFields<F extends object>(initial: F | (() => F), errors: readonly FieldError[]) {
+  const [form, setForm] = useState<F>(initial);
+  const update = <K extends keyof F>(key: K, value: F[K]): void =>
+    setForm((current) => ({ ...current, [key]: value }));
+  const bind = <K extends keyof F & string>(key: K, id: string = key) => ({
+    id,
+    value: form[key],
+    onChange: (value: F[K]) => update(key, value),
+    error: errorFor(errors, id),
+  });
+  return { form, setForm, update, bind };
 }

@@ -30,7 +30,7 @@ export function useLoad<T>(load: () => Promise<T>, key: string): [Load<T>, () =>
         current &&
         setResult({
           stamp,
-          load: { status: 'error', error: error instanceof Error ? error : new Error(String(error)) },
+          load: { status: 'error', error: asError(error) },
         }),
     );
     return () => {
@@ -39,6 +39,31 @@ export function useLoad<T>(load: () => Promise<T>, key: string): [Load<T>, () =>
   }, [stamp]);
   const reload = useCallback(() => setGeneration((value) => value + 1), []);
   return [result.stamp === stamp ? result.load : { status: 'loading' }, reload];
+}
+
+/** Whatever was thrown, as an Error the problem panel can show. */
+export function asError(error: unknown): Error {
+  return error instanceof Error ? error : new Error(String(error));
+}
+
+/**
+ * A write the user started: `send(work)` runs it, `sending` is true meanwhile (to disable the
+ * button that started it) and `failure` holds what it failed with, for a problem panel.
+ */
+export function useSending() {
+  const [sending, setSending] = useState(false);
+  const [failure, setFailure] = useState<Error | undefined>();
+  const send = async (work: () => Promise<void>): Promise<void> => {
+    setSending(true);
+    try {
+      await work();
+    } catch (error) {
+      setFailure(asError(error));
+    } finally {
+      setSending(false);
+    }
+  };
+  return { sending, failure, setFailure, send };
 }
 
 export function Loaded<T>({ load, children }: { load: Load<T>; children: (data: T) => ReactNode }) {

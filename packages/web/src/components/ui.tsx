@@ -1,4 +1,4 @@
-import type { ReactNode } from 'react';
+import type { FormEvent, ReactNode } from 'react';
 import { Link } from 'react-router';
 import type { LedgerState } from '../domain';
 import { t } from '../strings/en-GB';
@@ -119,5 +119,33 @@ export function Table({
         ))}
       </tbody>
     </table>
+  );
+}
+
+/**
+ * A list's filters behind a disclosure, open while any is applied, with the button that applies
+ * them. `onApply` gets the submit event, so the caller stops the page reloading.
+ */
+export function FilterDetails(props: {
+  title: string;
+  open: boolean;
+  apply: string;
+  onApply: (event: FormEvent) => void;
+  children: ReactNode;
+}) {
+  return (
+    <details className="nhsuk-details" open={props.open}>
+      <summary className="nhsuk-details__summary">
+        <span className="nhsuk-details__summary-text">{props.title}</span>
+      </summary>
+      <div className="nhsuk-details__text">
+        <form onSubmit={props.onApply} noValidate>
+          {props.children}
+          <button className="nhsuk-button nhsuk-button--secondary" type="submit">
+            {props.apply}
+          </button>
+        </form>
+      </div>
+    </details>
   );
 }

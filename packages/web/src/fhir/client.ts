@@ -38,25 +38,62 @@ export function queryString(query: Query = {}): string {
   return text === '' ? '' : `?${text}`;
 }
 
-async function send(method: 'GET' | 'POST', url: string, body?: unknown, retried = false): Promise<unknown> {
+const BASE = '/fhir';
+
+/** A request with the bearer token, retried once after a refresh if the token had expired. */
+async function authorised(
+  method: 'GET' | 'POST',
+  url: string,
+  accept: string,
+  body?: unknown,
+  retried = false,
+): Promise<Response> {
   const token = bearerToken();
   const response = await fetch(url, {
     method,
     headers: {
-      accept: 'application/fhir+json',
+      accept,
       ...(token === undefined ? {} : { authorization: `Bearer ${token}` }),
       ...(body === undefined ? {} : { 'content-type': 'application/fhir+json' }),
     },
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
-  if (response.status === 401 && !retried && (await refresh())) return send(method, url, body, true);
-  const text = await response.text();
-  const json: unknown = text === '' ? undefined : JSON.parse(text);
-  if (!response.ok) {
-    const outcome = isOutcome(json) ? json : undefined;
-    throw new FhirError(response.status, outcome);
+  if (response.status === 401 && !retried && (await refresh()))
+    return authorised(method, url, accept, body, true);
+  return response;
+}
+
+function failure(response: Response, text: string): FhirError {
+  let json: unknown;
+  try {
+    json = text === '' ? undefined : JSON.parse(text);
+  } catch {
+    json = undefined;
   }
-  return json;
+  return new FhirError(response.status, isOutcome(json) ? json : undefined);
+}
+
+async function send(method: 'GET' | 'POST', url: string, body?: unknown): Promise<unknown> {
+  const response = await authorised(method, url, 'application/fhir+json', body);
+  const text = await response.text();
+  if (!response.ok) throw failure(response, text);
+  return text === '' ? undefined : JSON.parse(text);
+}
+
+/**
+ * An operation that answers something other than FHIR JSON (a CSV export), as text, with the file
+ * name its Content-Disposition suggests.
+ */
+export async function fetchText(
+  name: string,
+  query: Query,
+  accept: string,
+): Promise<{ body: string; fileName?: string }> {
+  const response = await authorised('GET', `${BASE}/${name}${queryString(query)}`, accept);
+  const body = await response.text();
+  if (!response.ok) throw failure(response, body);
+  const fileName = /filename="([^"]+)"/.exec(response.headers.get('content-disposition') ?? '')?.[1];
+  return { body, ...(fileName === undefined ? {} : { fileName }) };
 }
 
 function isOutcome(value: unknown): value is OperationOutcome {
@@ -66,8 +103,6 @@ function isOutcome(value: unknown): value is OperationOutcome {
     (value as { resourceType?: unknown }).resourceType === 'OperationOutcome'
   );
 }
-
-const BASE = '/fhir';
 
 export const fhir = {
   read<T extends FhirResource>(reference: string): Promise<T> {

@@ -1,7 +1,7 @@
 import type { Coding, Parameters } from 'fhir/r4';
 import type { RejectionReason } from '../domain';
 import { fhir, type Query } from './client';
-import { flag, groups, integer, parameters, partsOf, text, type Parts } from './parameters';
+import { flag, groups, integer, optional, parameters, partsOf, text, type Parts } from './parameters';
 
 /**
  * The document-exchange operations (docs/conformance.md, "Document exchange"), with their
@@ -21,15 +21,17 @@ export interface InboxEntry {
   hasMedicationChanges: boolean;
   hasActions: boolean;
   rejectionReason?: string;
+  /** The backlog release that delivered it. */
+  release?: string;
 }
 
 export interface InboxPage {
   entries: InboxEntry[];
   next?: string;
+  /** Letters matching the filters over every page, counted by the server up to a cap. */
+  total?: number;
+  totalCapped: boolean;
 }
-
-const optional = <K extends string>(key: K, value: string | undefined): Partial<Record<K, string>> =>
-  value === undefined ? {} : ({ [key]: value } as Record<K, string>);
 
 export function readInbox(answer: Parameters): InboxPage {
   const parts = partsOf(answer);
@@ -46,8 +48,15 @@ export function readInbox(answer: Parameters): InboxPage {
     ...optional('delivered', text(entry, 'delivered')),
     ...optional('eventAt', text(entry, 'eventAt')),
     ...optional('rejectionReason', text(entry, 'rejectionReason')),
+    ...optional('release', text(entry, 'release')),
   }));
-  return { entries, ...optional('next', text(parts, 'next')) };
+  const total = integer(parts, 'total');
+  return {
+    entries,
+    ...optional('next', text(parts, 'next')),
+    ...(total === undefined ? {} : { total }),
+    totalCapped: flag(parts, 'totalCapped'),
+  };
 }
 
 export interface LedgerEvent {
@@ -211,13 +220,27 @@ export const exchange = {
   async open(documentId: string): Promise<void> {
     await fhir.post('$open-document', parameters([documentParameter(documentId)]));
   },
-  /** Files the letter, importing every coded entry except the declined ones; returns what was written. */
-  async file(documentId: string, declined: readonly Coding[]): Promise<string[]> {
+  /**
+   * Files the letter, importing its coded entries: `declined` ones are left out, `amended` ones filed
+   * under their replacement. Returns what was written.
+   */
+  async file(
+    documentId: string,
+    declined: readonly Coding[],
+    amended: ReadonlyArray<{ original: Coding; replacement: Coding }> = [],
+  ): Promise<string[]> {
     const answer = await fhir.post(
       '$file-document',
       parameters([
         documentParameter(documentId),
         ...declined.map((coding) => ({ name: 'decline', valueCoding: coding })),
+        ...amended.map(({ original, replacement }) => ({
+          name: 'amend',
+          part: [
+            { name: 'code', valueCoding: original },
+            { name: 'replacement', valueCoding: replacement },
+          ],
+        })),
       ]),
     );
     return partsOf(answer)

@@ -21,10 +21,15 @@ export function text(parts: Parts, name: string): string | undefined {
     part?.valueCode ??
     part?.valueInstant ??
     part?.valueDateTime ??
+    part?.valueDate ??
     part?.valueReference?.reference ??
     part?.valueCoding?.code
   );
 }
+
+/** `{ [key]: value }` when there is a value, else nothing: for spreading an optional field into an object. */
+export const optional = <K extends string>(key: K, value: string | undefined): Partial<Record<K, string>> =>
+  value === undefined ? {} : ({ [key]: value } as Record<K, string>);
 
 export function flag(parts: Parts, name: string): boolean {
   return parts.find((candidate) => candidate.name === name)?.valueBoolean === true;

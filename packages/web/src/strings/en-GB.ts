@@ -58,6 +58,10 @@ export const t = {
     letters: 'Sent letters',
     alarms: 'Alarms',
     operations: 'Letters overview',
+    backlog: 'Backlog release',
+    requests: 'Requests',
+    requestsSent: 'Requests sent',
+    workloadLedger: 'Workload ledger',
     breakGlass: 'Break-glass reviews',
     audit: 'Audit search',
   },
@@ -88,6 +92,7 @@ export const t = {
     'not-filed': 'Delivered but not filed in time',
     'rejection-unresolved': 'Rejection not resolved',
     'endpoint-not-acknowledging': 'Receiving system not acknowledging',
+    'held-for-review': 'Held for review too long',
   } as Record<string, string | undefined>,
   severities: { critical: 'Critical', urgent: 'Urgent', warning: 'Warning' } as Record<string, string>,
   inbox: {
@@ -235,7 +240,6 @@ export const t = {
     add: 'Add',
     addWhat: { diagnoses: 'diagnosis', allergies: 'allergy', medicines: 'medicine' },
     removeShort: 'Remove',
-    chooseOne: 'Choose…',
     added: 'Added',
     pickError: 'Choose an item to add',
     sectionsNeedEntries: (title: string) =>
@@ -330,8 +334,6 @@ export const t = {
     throughputTable: 'Letters delivered per day (table)',
     day: 'Day',
     delivered: 'Delivered',
-    limitNote: (count: number) =>
-      `Counts are taken from the most recent ${count} letters of each organisation.`,
   },
   privacy: {
     reviewsTitle: 'Break-glass reviews',

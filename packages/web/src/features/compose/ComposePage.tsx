@@ -1,4 +1,4 @@
-import type { Encounter, Organization, Patient } from 'fhir/r4';
+import type { Organization } from 'fhir/r4';
 import { useState, type FormEvent } from 'react';
 import { Link } from 'react-router';
 import { useSignedInUser } from '../../auth/AuthContext';
@@ -13,11 +13,13 @@ import {
   TextInput,
   dateParts,
   isoDate,
+  useFormFields,
 } from '../../components/fields';
-import { ProblemPanel, useLoad } from '../../components/load';
+import { ProblemPanel, useLoad, useSending } from '../../components/load';
 import { Page } from '../../components/Page';
 import { InsetText, Panel } from '../../components/ui';
-import { FhirError, fhir, resourcesOf } from '../../fhir/client';
+import { FhirError, fhir } from '../../fhir/client';
+import { loadInpatients, type Inpatient } from '../../fhir/inpatients';
 import { exchange, type SubmitOutcome } from '../../fhir/exchange';
 import { displayName, formatDate, formatNhsNumber, nhsNumberOf } from '../../fhir/format';
 import { t } from '../../strings/en-GB';
@@ -41,32 +43,13 @@ const MEDICATIONS = '933361000000108';
 const shownFirst = (section: SectionDefinition): boolean =>
   section.conformance !== 'optional' || [DIAGNOSES, ALLERGIES, MEDICATIONS].includes(section.code);
 
-interface Inpatient {
-  patient: Patient;
-  admitted?: string;
-}
-
 /** Patients with an open encounter here: the hospital's own relationship with them. */
-async function loadInpatients(user: User): Promise<{ inpatients: Inpatient[]; organisation: string }> {
+async function loadInpatientsHere(user: User): Promise<{ inpatients: Inpatient[]; organisation: string }> {
   if (user.organizationId === undefined) return { inpatients: [], organisation: '' };
-  const [bundle, organisation] = await Promise.all([
-    fhir.search<Encounter | Patient>('Encounter', {
-      'service-provider': `Organization/${user.organizationId}`,
-      status: 'in-progress',
-      _include: 'Encounter:subject',
-      _count: 100,
-    }),
+  const [inpatients, organisation] = await Promise.all([
+    loadInpatients(user.organizationId),
     fhir.read<Organization>(`Organization/${user.organizationId}`),
   ]);
-  const patients = new Map(
-    resourcesOf<Patient>(bundle, 'Patient').map((patient) => [`Patient/${patient.id ?? ''}`, patient]),
-  );
-  const inpatients = resourcesOf<Encounter>(bundle, 'Encounter').flatMap((encounter) => {
-    const patient = patients.get(encounter.subject?.reference ?? '');
-    return patient
-      ? [{ patient, ...(encounter.period?.start ? { admitted: encounter.period.start.slice(0, 10) } : {}) }]
-      : [];
-  });
   return { inpatients, organisation: organisation.name ?? '' };
 }
 
@@ -87,18 +70,15 @@ const EMPTY_FORM: ComposeForm = {
 
 export function ComposePage() {
   const user = useSignedInUser();
-  const [context] = useLoad(() => loadInpatients(user), user.username);
-  const [form, setForm] = useState<ComposeForm>(EMPTY_FORM);
+  const [context] = useLoad(() => loadInpatientsHere(user), user.username);
+  const [errors, setErrors] = useState<FieldError[]>([]);
+  const { form, setForm, update, bind } = useFormFields<ComposeForm>(EMPTY_FORM, errors);
   const [practice, setPractice] = useState<string | undefined>();
   const [chosen, setChosen] = useState('');
-  const [errors, setErrors] = useState<FieldError[]>([]);
-  const [failure, setFailure] = useState<Error | undefined>();
-  const [sending, setSending] = useState(false);
+  const { sending, failure, setFailure, send } = useSending();
   const [outcome, setOutcome] = useState<SubmitOutcome | undefined>();
   const authoriser = user.role === 'consultant';
   const inpatients = context.status === 'ready' ? context.data.inpatients : [];
-  const update = <K extends keyof ComposeForm>(key: K, value: ComposeForm[K]) =>
-    setForm((current) => ({ ...current, [key]: value }));
 
   if (outcome !== undefined) {
     const title =
@@ -168,14 +148,7 @@ export function ComposePage() {
         changeLabels: t.compose.medicationChanges,
       },
     );
-    setSending(true);
-    try {
-      setOutcome(await exchange.submit(bundle));
-    } catch (error) {
-      setFailure(error instanceof Error ? error : new Error(String(error)));
-    } finally {
-      setSending(false);
-    }
+    await send(async () => setOutcome(await exchange.submit(bundle)));
   };
 
   const renderSection = (section: SectionDefinition) => {
@@ -253,12 +226,9 @@ export function ComposePage() {
         ))}
       <form onSubmit={(event) => void submit(event)} noValidate>
         <Radios
-          id="kind"
+          {...bind('kind')}
           label={t.compose.kindLegend}
           legendSize="m"
-          value={form.kind}
-          onChange={(value) => update('kind', value)}
-          error={errorFor(errors, 'kind')}
           options={COMPOSABLE_KINDS.map((value) => ({ value, label: t.compose.kinds[value] ?? value }))}
         />
         <h2>{t.compose.patientHeading}</h2>
@@ -279,67 +249,27 @@ export function ComposePage() {
           />
         )}
         <TextInput
-          id="nhs-number"
+          {...bind('nhsNumber', 'nhs-number')}
           label={t.compose.nhsNumber}
           hint={t.compose.nhsNumberHint}
           width={10}
           inputMode="numeric"
-          value={form.nhsNumber}
-          onChange={(value) => update('nhsNumber', value)}
-          error={errorFor(errors, 'nhs-number')}
         />
-        <TextInput
-          id="given"
-          label={t.compose.givenName}
-          width={20}
-          value={form.given}
-          onChange={(value) => update('given', value)}
-          error={errorFor(errors, 'given')}
-        />
-        <TextInput
-          id="family"
-          label={t.compose.familyName}
-          width={20}
-          value={form.family}
-          onChange={(value) => update('family', value)}
-          error={errorFor(errors, 'family')}
-        />
+        <TextInput {...bind('given')} label={t.compose.givenName} width={20} />
+        <TextInput {...bind('family')} label={t.compose.familyName} width={20} />
         <DateInput
-          id="birth-date"
+          {...bind('birthDate', 'birth-date')}
           label={t.compose.dateOfBirth}
           hint={t.compose.dateOfBirthHint}
-          value={form.birthDate}
-          onChange={(value) => update('birthDate', value)}
-          error={errorFor(errors, 'birth-date')}
         />
         {kind === 'inpatient-discharge' && (
           <>
             <h2>{t.compose.eventHeading}</h2>
-            <DateInput
-              id="admitted"
-              label={t.compose.admitted}
-              value={form.admitted}
-              onChange={(value) => update('admitted', value)}
-              error={errorFor(errors, 'admitted')}
-            />
-            <DateInput
-              id="discharged"
-              label={t.compose.discharged}
-              value={form.discharged}
-              onChange={(value) => update('discharged', value)}
-              error={errorFor(errors, 'discharged')}
-            />
+            <DateInput {...bind('admitted')} label={t.compose.admitted} />
+            <DateInput {...bind('discharged')} label={t.compose.discharged} />
           </>
         )}
-        {kind === 'outpatient-letter' && (
-          <DateInput
-            id="attended"
-            label={t.compose.attended}
-            value={form.attended}
-            onChange={(value) => update('attended', value)}
-            error={errorFor(errors, 'attended')}
-          />
-        )}
+        {kind === 'outpatient-letter' && <DateInput {...bind('attended')} label={t.compose.attended} />}
         {kind !== undefined && (
           <>
             <h2>{t.compose.sectionsHeading}</h2>

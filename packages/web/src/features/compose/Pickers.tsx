@@ -1,12 +1,13 @@
 import { useState } from 'react';
-import { Radios, Select, TextInput } from '../../components/fields';
+import { Radios, TextInput } from '../../components/fields';
 import { t } from '../../strings/en-GB';
 import { MEDICATION_CHANGES, type MedicationChange, type PickedMedicine } from './build-document';
-import { TERMINOLOGY, findConcept, type Concept, type Vocabulary } from './terminology';
+import { ConceptSearch } from './ConceptSearch';
+import { KIND_OF, type Concept, type Vocabulary } from './terminology';
 
 /**
- * Pickers for coded entries: choose a concept from the shipped subset, add it, and remove any added
- * one. Plain select and buttons, so they work by keyboard and with every screen reader.
+ * Pickers for coded entries: search the server's terminology, choose a concept, add it, and remove
+ * any added one. A search box and plain buttons, so they work by keyboard and with every screen reader.
  */
 export function ConceptPicker(props: {
   id: string;
@@ -17,20 +18,16 @@ export function ConceptPicker(props: {
   onChange: (picked: Concept[]) => void;
   error?: string | undefined;
 }) {
-  const [choice, setChoice] = useState('');
+  const [choice, setChoice] = useState<Concept | undefined>();
   const [pickError, setPickError] = useState<string | undefined>();
-  const available = TERMINOLOGY[props.vocabulary].filter(
-    (concept) => !props.picked.some((picked) => picked.code === concept.code),
-  );
   const add = () => {
-    const concept = findConcept(props.vocabulary, choice);
-    if (concept === undefined) {
+    if (choice === undefined) {
       setPickError(t.compose.pickError);
       return;
     }
     setPickError(undefined);
-    props.onChange([...props.picked, concept]);
-    setChoice('');
+    props.onChange([...props.picked, choice]);
+    setChoice(undefined);
   };
   return (
     <div className="cb-picked">
@@ -38,28 +35,17 @@ export function ConceptPicker(props: {
         items={props.picked.map((concept) => ({ key: concept.code, label: concept.display }))}
         onRemove={(code) => props.onChange(props.picked.filter((concept) => concept.code !== code))}
       />
-      <div className="cb-inline-form">
-        <Select
-          id={props.id}
-          label={props.label}
-          hint={props.hint}
-          value={choice}
-          onChange={setChoice}
-          error={pickError ?? props.error}
-          options={[
-            { value: '', label: t.compose.chooseOne },
-            ...available.map((concept) => ({ value: concept.code, label: concept.display })),
-          ]}
-        />
-        <button
-          className="nhsuk-button nhsuk-button--secondary nhsuk-button--small"
-          type="button"
-          onClick={add}
-        >
-          {t.compose.add}
-          <span className="nhsuk-u-visually-hidden"> {t.compose.addWhat[props.vocabulary]}</span>
-        </button>
-      </div>
+      <ConceptSearch
+        id={props.id}
+        kind={KIND_OF[props.vocabulary]}
+        label={props.label}
+        hint={props.hint}
+        chosen={choice}
+        onChoose={setChoice}
+        exclude={props.picked.map((concept) => concept.code)}
+        error={pickError ?? props.error}
+      />
+      <AddButton what={t.compose.addWhat[props.vocabulary]} onClick={add} />
     </div>
   );
 }
@@ -68,19 +54,18 @@ export function MedicinePicker(props: {
   picked: readonly PickedMedicine[];
   onChange: (picked: PickedMedicine[]) => void;
 }) {
-  const [choice, setChoice] = useState('');
+  const [choice, setChoice] = useState<Concept | undefined>();
   const [change, setChange] = useState<MedicationChange>('added');
   const [reason, setReason] = useState('');
   const [pickError, setPickError] = useState<string | undefined>();
   const add = () => {
-    const concept = findConcept('medicines', choice);
-    if (concept === undefined) {
+    if (choice === undefined) {
       setPickError(t.compose.pickError);
       return;
     }
     setPickError(undefined);
-    props.onChange([...props.picked, { concept, change, reason }]);
-    setChoice('');
+    props.onChange([...props.picked, { concept: choice, change, reason }]);
+    setChoice(undefined);
     setReason('');
     setChange('added');
   };
@@ -93,19 +78,15 @@ export function MedicinePicker(props: {
         }))}
         onRemove={(code) => props.onChange(props.picked.filter((medicine) => medicine.concept.code !== code))}
       />
-      <Select
+      <ConceptSearch
         id="medicine-pick"
+        kind="medicine"
         label={t.compose.medicinesLabel}
         hint={t.compose.medicinesHint}
-        value={choice}
-        onChange={setChoice}
+        chosen={choice}
+        onChoose={setChoice}
+        exclude={props.picked.map((medicine) => medicine.concept.code)}
         error={pickError}
-        options={[
-          { value: '', label: t.compose.chooseOne },
-          ...TERMINOLOGY.medicines
-            .filter((concept) => !props.picked.some((picked) => picked.concept.code === concept.code))
-            .map((concept) => ({ value: concept.code, label: concept.display })),
-        ]}
       />
       <Radios
         id="medicine-change"
@@ -126,15 +107,21 @@ export function MedicinePicker(props: {
         onChange={setReason}
         width={30}
       />
-      <button
-        className="nhsuk-button nhsuk-button--secondary nhsuk-button--small"
-        type="button"
-        onClick={add}
-      >
-        {t.compose.add}
-        <span className="nhsuk-u-visually-hidden"> {t.compose.addWhat.medicines}</span>
-      </button>
+      <AddButton what={t.compose.addWhat.medicines} onClick={add} />
     </div>
+  );
+}
+
+function AddButton({ what, onClick }: { what: string; onClick: () => void }) {
+  return (
+    <button
+      className="nhsuk-button nhsuk-button--secondary nhsuk-button--small"
+      type="button"
+      onClick={onClick}
+    >
+      {t.compose.add}
+      <span className="nhsuk-u-visually-hidden"> {what}</span>
+    </button>
   );
 }
 

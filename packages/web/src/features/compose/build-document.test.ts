@@ -4,10 +4,10 @@ import { assureDocument } from '../../../../domain/src/exchange/document-assuran
 import { extractDocumentFacts } from '../../../../domain/src/exchange/document-facts.js';
 import { readLetter, codedEntriesOf } from '../letters/document-model';
 import { buildDocument, type LetterDraft } from './build-document';
-import { findConcept } from './terminology';
+import { demoConcept } from './demo-concept.test-support';
 
 const concept = (vocabulary: 'diagnoses' | 'allergies' | 'medicines', code: string) => {
-  const found = findConcept(vocabulary, code);
+  const found = demoConcept(vocabulary, code);
   assert.ok(found, `${vocabulary} ${code} is in the shipped subset`);
   return found;
 };

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { EMPTY_DATE } from '../../components/fields';
 import { validateLetter, type ComposeForm } from './compose-form';
-import { findConcept } from './terminology';
+import { demoConcept } from './demo-concept.test-support';
 
 const EMPTY: ComposeForm = {
   kind: '',
@@ -66,8 +66,8 @@ describe('Validating a letter before it is sent', () => {
   });
 
   it('accepts coded entries in place of typed text under a coded heading', () => {
-    const allergy = findConcept('allergies', '716186003');
-    const diagnosis = findConcept('diagnoses', '49436004');
+    const allergy = demoConcept('allergies', '716186003');
+    const diagnosis = demoConcept('diagnoses', '49436004');
     assert.ok(allergy && diagnosis);
     const errors = validateLetter({
       ...EMPTY,

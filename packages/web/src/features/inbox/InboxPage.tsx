@@ -4,11 +4,21 @@ import { useSignedInUser } from '../../auth/AuthContext';
 import { Checkboxes, Radios } from '../../components/fields';
 import { Loaded, useLoad } from '../../components/load';
 import { Page } from '../../components/Page';
-import { StateTag, Table, Tag, WarningCallout } from '../../components/ui';
+import { Pager } from '../../components/Pager';
+import { FilterDetails, StateTag, Table, Tag, WarningCallout } from '../../components/ui';
 import type { InboxEntry } from '../../fhir/exchange';
 import { displayName, formatDateTime, formatNhsNumber, nhsNumberOf } from '../../fhir/format';
 import { t } from '../../strings/en-GB';
-import { filtersFrom, loadInbox, searchFrom, type InboxFilters, type InboxView } from './inbox-data';
+import { operationsText as o } from '../../strings/operations.en-GB';
+import {
+  filtersFrom,
+  loadInbox,
+  loadInboxAlarms,
+  searchFrom,
+  type InboxAlarms,
+  type InboxFilters,
+  type InboxView,
+} from './inbox-data';
 
 const STATE_FILTERS = ['delivered', 'opened', 'filed', 'rejected'] as const;
 
@@ -40,53 +50,49 @@ function FilterForm({ filters }: { filters: InboxFilters }) {
     navigate({ search: next.toString() });
   };
   return (
-    <details
-      className="nhsuk-details"
+    <FilterDetails
+      title={t.inbox.filterTitle}
       open={filters.states.length > 0 || filters.delayed !== '' || filters.groupByPatient}
+      apply={t.inbox.apply}
+      onApply={apply}
     >
-      <summary className="nhsuk-details__summary">
-        <span className="nhsuk-details__summary-text">{t.inbox.filterTitle}</span>
-      </summary>
-      <div className="nhsuk-details__text">
-        <form onSubmit={apply} noValidate>
-          <Checkboxes
-            id="state"
-            label={t.inbox.stateLegend}
-            small
-            values={states}
-            onChange={setStates}
-            options={STATE_FILTERS.map((state) => ({ value: state, label: t.states[state] }))}
-          />
-          <Radios
-            id="delayed"
-            label={t.inbox.delayedLegend}
-            small
-            value={delayed}
-            onChange={setDelayed}
-            options={[
-              { value: '', label: t.inbox.delayedAny },
-              { value: 'true', label: t.inbox.delayedOnly },
-              { value: 'false', label: t.inbox.onTimeOnly },
-            ]}
-          />
-          <Checkboxes
-            id="group"
-            label={t.inbox.groupByPatient}
-            small
-            values={group}
-            onChange={setGroup}
-            options={[{ value: 'patient', label: t.inbox.groupByPatient }]}
-          />
-          <button className="nhsuk-button nhsuk-button--secondary" type="submit">
-            {t.inbox.apply}
-          </button>
-        </form>
-      </div>
-    </details>
+      <Checkboxes
+        id="state"
+        label={t.inbox.stateLegend}
+        small
+        values={states}
+        onChange={setStates}
+        options={STATE_FILTERS.map((state) => ({ value: state, label: t.states[state] }))}
+      />
+      <Radios
+        id="delayed"
+        label={t.inbox.delayedLegend}
+        small
+        value={delayed}
+        onChange={setDelayed}
+        options={[
+          { value: '', label: t.inbox.delayedAny },
+          { value: 'true', label: t.inbox.delayedOnly },
+          { value: 'false', label: t.inbox.onTimeOnly },
+        ]}
+      />
+      <Checkboxes
+        id="group"
+        label={t.inbox.groupByPatient}
+        small
+        values={group}
+        onChange={setGroup}
+        options={[{ value: 'patient', label: t.inbox.groupByPatient }]}
+      />
+    </FilterDetails>
   );
 }
 
 function InboxResults({ view, filters }: { view: InboxView; filters: InboxFilters }) {
+  // Read once the page is on screen: on a single-connection database the alarms' evaluation would
+  // otherwise hold up the page's own patient and sender look-ups.
+  const [alarmsLoad] = useLoad(() => loadInboxAlarms(), 'alarms');
+  const alarms: InboxAlarms | undefined = alarmsLoad.status === 'ready' ? alarmsLoad.data : undefined;
   const rowsFor = (entries: InboxEntry[]) =>
     entries.map((entry) => {
       const patient = entry.patient === undefined ? undefined : view.patients.get(entry.patient);
@@ -108,7 +114,7 @@ function InboxResults({ view, filters }: { view: InboxView; filters: InboxFilter
               {entry.delayedDays > 0 && <Tag colour="orange">{t.inbox.delayed(entry.delayedDays)}</Tag>}
               {entry.hasMedicationChanges && <Tag colour="blue">{t.inbox.medicationChanges}</Tag>}
               {entry.hasActions && <Tag colour="purple">{t.inbox.actions}</Tag>}
-              {view.alarmed.has(entry.document) && <Tag colour="red">{t.inbox.alarm}</Tag>}
+              {alarms?.alarmed.has(entry.document) === true && <Tag colour="red">{t.inbox.alarm}</Tag>}
             </div>
           </>,
           view.senders.get(entry.documentReference ?? '') ?? '',
@@ -118,12 +124,33 @@ function InboxResults({ view, filters }: { view: InboxView; filters: InboxFilter
       };
     });
   const groups = filters.groupByPatient ? groupByPatient(view.entries) : [['', view.entries] as const];
+  const release =
+    filters.release === undefined ? view.entries.find((entry) => entry.release)?.release : undefined;
   return (
     <>
-      {view.alarmCount > 0 && (
-        <WarningCallout heading={t.inbox.alarmsHeading(view.alarmCount)}>
+      {alarms !== undefined && alarms.count > 0 && (
+        <WarningCallout heading={t.inbox.alarmsHeading(alarms.count)}>
           <p>{t.inbox.alarmsBody}</p>
         </WarningCallout>
+      )}
+      {alarmsLoad.status === 'error' && (
+        // Never silence: an inbox without alarm tags would read as "nothing overdue".
+        <WarningCallout heading={o.inbox.alarmsFailedHeading}>
+          <p>{o.inbox.alarmsFailedBody}</p>
+        </WarningCallout>
+      )}
+      {view.total !== undefined && (
+        <p className="nhsuk-body">{o.inbox.total(view.total, view.totalCapped)}</p>
+      )}
+      {filters.release !== undefined && <p className="nhsuk-body">{o.inbox.releaseCaption}</p>}
+      {release !== undefined && (
+        <p className="nhsuk-body">
+          <Link
+            to={{ search: searchFrom({ states: [], delayed: '', groupByPatient: true, release }).toString() }}
+          >
+            {o.inbox.releaseLink}
+          </Link>
+        </p>
       )}
       {view.entries.length === 0 ? (
         <p className="nhsuk-body">{t.inbox.none}</p>
@@ -147,7 +174,7 @@ function InboxResults({ view, filters }: { view: InboxView; filters: InboxFilter
           );
         })
       )}
-      <Pager next={view.next} filters={filters} />
+      <InboxPager next={view.next} filters={filters} />
     </>
   );
 }
@@ -161,33 +188,12 @@ function groupByPatient(entries: InboxEntry[]): Array<readonly [string, InboxEnt
   return [...groups.entries()];
 }
 
-function Pager({ next, filters }: { next: string | undefined; filters: InboxFilters }) {
-  if (next === undefined && filters.cursor === undefined) return null;
-  const { cursor: _cursor, ...rest } = filters;
+function InboxPager({ next, filters }: { next: string | undefined; filters: InboxFilters }) {
+  const { cursor, ...rest } = filters;
   return (
-    <nav className="nhsuk-pagination" role="navigation" aria-label={t.common.pagination}>
-      <ul className="nhsuk-list nhsuk-pagination__list">
-        {filters.cursor !== undefined && (
-          <li className="nhsuk-pagination-item--previous">
-            <Link
-              className="nhsuk-pagination__link nhsuk-pagination__link--prev"
-              to={{ search: searchFrom(rest).toString() }}
-            >
-              <span className="nhsuk-pagination__title">{t.common.firstPage}</span>
-            </Link>
-          </li>
-        )}
-        {next !== undefined && (
-          <li className="nhsuk-pagination-item--next">
-            <Link
-              className="nhsuk-pagination__link nhsuk-pagination__link--next"
-              to={{ search: searchFrom({ ...rest, cursor: next }).toString() }}
-            >
-              <span className="nhsuk-pagination__title">{t.common.nextPage}</span>
-            </Link>
-          </li>
-        )}
-      </ul>
-    </nav>
+    <Pager
+      first={cursor === undefined ? undefined : searchFrom(rest).toString()}
+      next={next === undefined ? undefined : searchFrom({ ...rest, cursor: next }).toString()}
+    />
   );
 }

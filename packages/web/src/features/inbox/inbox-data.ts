@@ -1,5 +1,6 @@
 import type { DocumentReference, Organization, Patient } from 'fhir/r4';
 import { fhir, resourcesOf } from '../../fhir/client';
+import { readByIds } from '../../fhir/lookup';
 import { exchange, type InboxEntry } from '../../fhir/exchange';
 import { referenceId } from '../../fhir/format';
 
@@ -9,26 +10,46 @@ export interface InboxFilters {
   states: string[];
   delayed: '' | 'true' | 'false';
   groupByPatient: boolean;
+  /** Only the letters of this backlog release, in its delivery order (each patient's together). */
+  release?: string;
   cursor?: string;
 }
 
 export interface InboxView {
   entries: InboxEntry[];
   next?: string;
+  total?: number;
+  totalCapped: boolean;
   patients: Map<string, Patient>;
   senders: Map<string, string>;
-  /** Documents with a recipient alarm due now (delivered but not filed in time). */
+}
+
+/** The practice's recipient alarms due now (delivered but not filed in time). */
+export interface InboxAlarms {
   alarmed: Set<string>;
-  alarmCount: number;
+  count: number;
+}
+
+/**
+ * Loaded beside the page, not before it: evaluating a large inbox's alarms takes longer than reading
+ * its first page, and the page must not wait for it (issue 5: the first page in under a second).
+ */
+export async function loadInboxAlarms(): Promise<InboxAlarms> {
+  const alarms = await exchange.alarms();
+  const recipientAlarms = alarms.filter((alarm) => alarm.party === 'recipient');
+  return { alarmed: new Set(recipientAlarms.map((alarm) => alarm.document)), count: recipientAlarms.length };
 }
 
 export function filtersFrom(search: URLSearchParams): InboxFilters {
   const delayed = search.get('delayed');
   const cursor = search.get('cursor');
+  const release = search.get('release');
   return {
     states: (search.get('state') ?? '').split(',').filter((state) => state !== ''),
     delayed: delayed === 'true' || delayed === 'false' ? delayed : '',
-    groupByPatient: search.get('group') === 'patient',
+    // A release is read in its delivery order, each patient's letters together: always grouped.
+    groupByPatient: search.get('group') === 'patient' || release !== null,
+    ...(release === null ? {} : { release }),
     ...(cursor === null ? {} : { cursor }),
   };
 }
@@ -38,6 +59,7 @@ export function searchFrom(filters: InboxFilters): URLSearchParams {
   if (filters.states.length > 0) search.set('state', filters.states.join(','));
   if (filters.delayed !== '') search.set('delayed', filters.delayed);
   if (filters.groupByPatient) search.set('group', 'patient');
+  if (filters.release !== undefined) search.set('release', filters.release);
   if (filters.cursor !== undefined) search.set('cursor', filters.cursor);
   return search;
 }
@@ -47,21 +69,17 @@ export function searchFrom(filters: InboxFilters): URLSearchParams {
  * with the patients and senders of that page only, fetched in two searches rather than per row.
  */
 export async function loadInbox(filters: InboxFilters): Promise<InboxView> {
-  const [page, alarms] = await Promise.all([
-    exchange.inbox({
-      state: filters.states.length > 0 ? filters.states.join(',') : undefined,
-      delayed: filters.delayed === '' ? undefined : filters.delayed,
-      _count: INBOX_PAGE_SIZE,
-      cursor: filters.cursor,
-    }),
-    exchange.alarms().catch(() => []),
-  ]);
+  const page = await exchange.inbox({
+    state: filters.states.length > 0 ? filters.states.join(',') : undefined,
+    delayed: filters.delayed === '' ? undefined : filters.delayed,
+    _count: INBOX_PAGE_SIZE,
+    release: filters.release,
+    cursor: filters.cursor,
+  });
   const patientIds = [...new Set(page.entries.flatMap((entry) => referenceId(entry.patient) ?? []))];
   const referenceIds = page.entries.flatMap((entry) => referenceId(entry.documentReference) ?? []);
-  const [patientBundle, referenceBundle] = await Promise.all([
-    patientIds.length === 0
-      ? undefined
-      : fhir.search<Patient>('Patient', { _id: patientIds.join(','), _count: patientIds.length }),
+  const [patients, referenceBundle] = await Promise.all([
+    readByIds<Patient>('Patient', patientIds),
     referenceIds.length === 0
       ? undefined
       : fhir.search<DocumentReference>('DocumentReference', {
@@ -70,9 +88,6 @@ export async function loadInbox(filters: InboxFilters): Promise<InboxView> {
           _count: referenceIds.length,
         }),
   ]);
-  const patients = new Map<string, Patient>();
-  for (const patient of patientBundle ? resourcesOf<Patient>(patientBundle, 'Patient') : [])
-    patients.set(`Patient/${patient.id ?? ''}`, patient);
   const organisations = new Map<string, string>();
   const senders = new Map<string, string>();
   if (referenceBundle) {
@@ -84,13 +99,12 @@ export async function loadInbox(filters: InboxFilters): Promise<InboxView> {
       if (name !== undefined) senders.set(`DocumentReference/${reference.id ?? ''}`, name);
     }
   }
-  const recipientAlarms = alarms.filter((alarm) => alarm.party === 'recipient');
   return {
     entries: page.entries,
     ...(page.next === undefined ? {} : { next: page.next }),
+    ...(page.total === undefined ? {} : { total: page.total }),
+    totalCapped: page.totalCapped,
     patients,
     senders,
-    alarmed: new Set(recipientAlarms.map((alarm) => alarm.document)),
-    alarmCount: recipientAlarms.length,
   };
 }

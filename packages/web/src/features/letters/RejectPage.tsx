@@ -2,7 +2,7 @@ import { useState, type FormEvent } from 'react';
 import { Link, useParams } from 'react-router';
 import { ErrorSummary, errorFor, type FieldError } from '../../components/ErrorSummary';
 import { Radios, Textarea } from '../../components/fields';
-import { ProblemPanel } from '../../components/load';
+import { ProblemPanel, useSending } from '../../components/load';
 import { Page } from '../../components/Page';
 import { BackLink, Panel } from '../../components/ui';
 import { REJECTION_REASONS, type RejectionReason } from '../../domain';
@@ -25,9 +25,8 @@ export function RejectPage() {
   const [reason, setReason] = useState('');
   const [detail, setDetail] = useState('');
   const [errors, setErrors] = useState<FieldError[]>([]);
-  const [failure, setFailure] = useState<Error | undefined>();
   const [done, setDone] = useState(false);
-  const [sending, setSending] = useState(false);
+  const { sending, failure, send } = useSending();
   if (done) {
     return (
       <Page title={t.reject.doneTitle}>
@@ -43,15 +42,10 @@ export function RejectPage() {
     const found = validateRejection(reason, detail);
     setErrors(found);
     if (found.length > 0) return;
-    setSending(true);
-    try {
+    await send(async () => {
       await exchange.reject(documentId, reason as RejectionReason, detail.trim());
       setDone(true);
-    } catch (error) {
-      setFailure(error instanceof Error ? error : new Error(String(error)));
-    } finally {
-      setSending(false);
-    }
+    });
   };
   return (
     <Page

@@ -1,79 +1,166 @@
-import type { Organization } from 'fhir/r4';
-import { fhir, resourcesOf } from '../../fhir/client';
-import { exchange, type InboxEntry } from '../../fhir/exchange';
+import type { Parameters } from 'fhir/r4';
+import { fhir } from '../../fhir/client';
+import {
+  flag,
+  groups,
+  integer,
+  optional,
+  parameters,
+  partsOf,
+  text,
+  type Parts,
+} from '../../fhir/parameters';
+import { referenceId } from '../../fhir/format';
 
-/** How many of each organisation's most recent letters the overview reads (one page of $inbox). */
-export const OVERVIEW_SAMPLE = 500;
+/**
+ * The operations screens read aggregates the server counts (`$exchange-overview`) and the durable
+ * progress of backlog releases (`$backlog-release-status`); nothing here samples or counts letters.
+ * Organisations come named by the server, so no list of them is looked up here, however long.
+ */
+
 export const THROUGHPUT_DAYS = 14;
 
 export interface OrganisationRow {
+  /** Organization id, or '' for rows without an organisation (patients' own copies). */
   id: string;
-  name: string;
+  ods: string;
+  /** From the directory; absent when the directory does not know the organisation. */
+  name?: string;
   counts: Record<string, number>;
   total: number;
 }
 
+export interface ReleaseStatus {
+  release?: string;
+  status?: 'running' | 'complete';
+  stalled: boolean;
+  running: boolean;
+  total: number;
+  delivered: number;
+  duplicatesRecorded: number;
+  queued: number;
+  skipped: number;
+  processed: number;
+  remaining: number;
+  awaitingRelease: number;
+  started?: string;
+  lastBatch?: string;
+  completed?: string;
+  lastError?: string;
+  practices: PracticePlan[];
+}
+
+export interface PracticePlan {
+  ods: string;
+  organization?: string;
+  name?: string;
+  total: number;
+  patients: number;
+  withMedicationChanges: number;
+  duplicates: number;
+}
+
 export interface Overview {
-  organisations: OrganisationRow[];
+  received: OrganisationRow[];
+  sent: OrganisationRow[];
   states: string[];
   overdue: Array<{ code: string; count: number }>;
   perDay: Array<{ day: string; count: number }>;
+  backlog: ReleaseStatus;
 }
 
-/** Days (YYYY-MM-DD, London) ending today, oldest first, each with the letters delivered that day. */
-export function deliveriesPerDay(
-  entries: readonly InboxEntry[],
-  today: Date,
-  days: number,
-): Array<{ day: string; count: number }> {
-  const dayOf = (date: Date) => new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/London' }).format(date);
-  const counts = new Map<string, number>();
-  for (let offset = days - 1; offset >= 0; offset -= 1)
-    counts.set(dayOf(new Date(today.getTime() - offset * 86_400_000)), 0);
-  for (const entry of entries) {
-    if (entry.delivered === undefined) continue;
-    const day = dayOf(new Date(entry.delivered));
-    const current = counts.get(day);
-    if (current !== undefined) counts.set(day, current + 1);
-  }
-  return [...counts.entries()].map(([day, count]) => ({ day, count }));
-}
-
-export async function loadOverview(now: Date): Promise<Overview> {
-  const [directory, alarms] = await Promise.all([
-    fhir.search<Organization>('Organization', { _count: 200 }),
-    exchange.alarms(),
-  ]);
-  const organisations = resourcesOf<Organization>(directory, 'Organization');
-  const pages = await Promise.all(
-    organisations.map((organisation) =>
-      exchange
-        .inbox({ organization: `Organization/${organisation.id ?? ''}`, _count: OVERVIEW_SAMPLE })
-        .catch(() => ({ entries: [] })),
-    ),
-  );
-  const states = new Set<string>();
-  const rows: OrganisationRow[] = organisations
-    .map((organisation, index) => {
-      const counts: Record<string, number> = {};
-      const entries = pages[index]?.entries ?? [];
-      for (const entry of entries) {
-        counts[entry.state] = (counts[entry.state] ?? 0) + 1;
-        states.add(entry.state);
-      }
-      return { id: organisation.id ?? '', name: organisation.name ?? '', counts, total: entries.length };
-    })
-    .filter((row) => row.total > 0);
-  const overdue = new Map<string, number>();
-  for (const alarm of alarms) overdue.set(alarm.code, (overdue.get(alarm.code) ?? 0) + 1);
+export function readReleaseStatus(parts: Parts): ReleaseStatus {
+  const status = text(parts, 'status');
   return {
-    organisations: rows,
-    states: [...states].sort(),
-    overdue: [...overdue.entries()].map(([code, count]) => ({ code, count })),
-    perDay: deliveriesPerDay(
-      pages.flatMap((page) => page.entries),
-      now,
-      THROUGHPUT_DAYS,
-    ),
+    ...optional('release', text(parts, 'release')),
+    ...(status === 'running' || status === 'complete' ? { status } : {}),
+    stalled: flag(parts, 'stalled'),
+    running: flag(parts, 'running'),
+    total: integer(parts, 'total') ?? 0,
+    delivered: integer(parts, 'delivered') ?? 0,
+    duplicatesRecorded: integer(parts, 'duplicatesRecorded') ?? 0,
+    queued: integer(parts, 'queued') ?? 0,
+    skipped: integer(parts, 'skipped') ?? 0,
+    processed: integer(parts, 'processed') ?? 0,
+    remaining: integer(parts, 'remaining') ?? 0,
+    awaitingRelease: integer(parts, 'awaitingRelease') ?? 0,
+    ...optional('started', text(parts, 'started')),
+    ...optional('lastBatch', text(parts, 'lastBatch')),
+    ...optional('completed', text(parts, 'completed')),
+    ...optional('lastError', text(parts, 'lastError')),
+    practices: groups(parts, 'practice').map((practice) => ({
+      ods: text(practice, 'ods') ?? '',
+      ...optional('organization', text(practice, 'organization')),
+      ...optional('name', text(practice, 'name')),
+      total: integer(practice, 'total') ?? 0,
+      patients: integer(practice, 'patients') ?? 0,
+      withMedicationChanges: integer(practice, 'withMedicationChanges') ?? 0,
+      duplicates: integer(practice, 'duplicates') ?? 0,
+    })),
   };
 }
+
+/** The `ledger` groups of one side, one row per organisation with its count in each state. */
+function organisationRows(ledger: Parts[], side: 'recipient' | 'sender'): OrganisationRow[] {
+  const rows = new Map<string, OrganisationRow>();
+  for (const part of ledger) {
+    if (text(part, 'side') !== side) continue;
+    const id = referenceId(text(part, 'organization')) ?? '';
+    const ods = text(part, 'ods') ?? '';
+    const key = `${id}|${ods}`;
+    const row = rows.get(key) ?? { id, ods, ...optional('name', text(part, 'name')), counts: {}, total: 0 };
+    const state = text(part, 'state') ?? '';
+    const count = integer(part, 'count') ?? 0;
+    row.counts[state] = (row.counts[state] ?? 0) + count;
+    row.total += count;
+    rows.set(key, row);
+  }
+  return [...rows.values()];
+}
+
+export function readOverview(answer: Parameters): Overview {
+  const parts = partsOf(answer);
+  const ledger = groups(parts, 'ledger');
+  return {
+    received: organisationRows(ledger, 'recipient'),
+    sent: organisationRows(ledger, 'sender'),
+    states: [...new Set(ledger.map((part) => text(part, 'state') ?? ''))].sort(),
+    overdue: groups(parts, 'overdue').map((part) => ({
+      code: text(part, 'code') ?? '',
+      count: integer(part, 'count') ?? 0,
+    })),
+    perDay: groups(parts, 'delivered').map((part) => ({
+      day: text(part, 'day') ?? '',
+      count: integer(part, 'count') ?? 0,
+    })),
+    backlog: readReleaseStatus(groups(parts, 'backlog')[0] ?? []),
+  };
+}
+
+export async function loadOverview(): Promise<Overview> {
+  return readOverview(await fhir.operation('$exchange-overview', { days: THROUGHPUT_DAYS }));
+}
+
+export const backlog = {
+  async status(release?: string): Promise<ReleaseStatus> {
+    return readReleaseStatus(
+      partsOf(await fhir.operation('$backlog-release-status', release === undefined ? {} : { release })),
+    );
+  },
+  /** What releasing every held letter would deliver, per practice, without delivering anything. */
+  async plan(): Promise<ReleaseStatus> {
+    const answer = await fhir.post('$release-backlog', parameters([{ name: 'dryRun', valueBoolean: true }]));
+    return readReleaseStatus(partsOf(answer));
+  },
+  /** Starts releasing every held letter (or resumes `release`); the server runs the batches. */
+  async start(release?: string): Promise<ReleaseStatus> {
+    const answer = await fhir.post(
+      '$release-backlog',
+      parameters([
+        { name: 'background', valueBoolean: true },
+        ...(release === undefined ? [] : [{ name: 'release', valueString: release }]),
+      ]),
+    );
+    return readReleaseStatus(partsOf(answer));
+  },
+};

@@ -10,7 +10,7 @@ import {
   isoDate,
   type DateParts,
 } from '../../components/fields';
-import { ProblemPanel } from '../../components/load';
+import { ProblemPanel, useSending } from '../../components/load';
 import { Page } from '../../components/Page';
 import { Table } from '../../components/ui';
 import { fhir, nextLink, resourcesOf } from '../../fhir/client';
@@ -46,14 +46,10 @@ export function AuditSearchPage() {
   const [from, setFrom] = useState<DateParts>(EMPTY_DATE);
   const [errors, setErrors] = useState<FieldError[]>([]);
   const [results, setResults] = useState<Bundle | undefined>();
-  const [failure, setFailure] = useState<Error | undefined>();
+  const { failure, setFailure, send } = useSending();
   const run = async (load: () => Promise<Bundle>) => {
     setFailure(undefined);
-    try {
-      setResults(await load());
-    } catch (error) {
-      setFailure(error instanceof Error ? error : new Error(String(error)));
-    }
+    await send(async () => setResults(await load()));
   };
   const search = (event: FormEvent) => {
     event.preventDefault();
