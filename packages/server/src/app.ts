@@ -32,6 +32,7 @@ import type { Database } from './store/database.js';
 import { ResourceStore } from './store/resource-store.js';
 import { createExchange } from './exchange/index.js';
 import { createRequests, type RequestOptions } from './requests/index.js';
+import { TerminologyOperations } from './terminology/terminology-operations.js';
 import {
   fhirEndpointAdapter,
   OutboxWorker,
@@ -60,7 +61,7 @@ export interface AppDependencies {
   authenticate?: Authenticator;
   /** Where audit entries are made durable before each answer. By default the hash-chained trail. */
   audit?: AuditRecorder;
-  /** Requests' local agreements, GP minutes and alarm limits; the defaults otherwise. */
+  /** Requests' local agreements, GP minutes and alarm limits, over the configuration's and the defaults. */
   requests?: Partial<RequestOptions>;
   /** The built web app to serve at `/`; by default packages/web/dist, served only when it exists. */
   webRoot?: string;
@@ -109,7 +110,14 @@ export async function buildApp(config: Config, deps: AppDependencies): Promise<F
   const access = new AccessControl({ clock });
   const breakGlass = new BreakGlassOperations(new BreakGlass({ clock }));
   // Document exchange; exchange.outbox is the transport outbox to share with the worker and mailbox routes.
-  const exchange = createExchange({ store, clock, access, db: deps.db });
+  const exchange = createExchange({
+    store,
+    clock,
+    access,
+    db: deps.db,
+    onBackgroundError: (error) => app.log.error({ err: error }, 'backlog release stopped'),
+  });
+  app.addHook('onClose', async () => exchange.operations.stopBackgroundWork());
   const interactions = new FhirInteractions({
     db: deps.db,
     store,
@@ -118,7 +126,9 @@ export async function buildApp(config: Config, deps: AppDependencies): Promise<F
     access,
     breakGlass,
     exchange: exchange.operations,
-    requests: createRequests({ store, clock, access, ...(deps.requests ? { options: deps.requests } : {}) }),
+    // The configured local agreements, unless the caller (a test) passes its own options.
+    requests: createRequests({ store, clock, access, options: { ...config.requests, ...deps.requests } }),
+    terminology: new TerminologyOperations({ clock }),
     auditEvents: new AuditEvents({ tokens, limits: config.limits }),
     clock,
     limits: config.limits,

@@ -1,10 +1,11 @@
 import { performance } from 'node:perf_hooks';
-import { warmUpValidation } from '@carebridge/domain';
+import { systemClock, warmUpValidation } from '@carebridge/domain';
 import { buildApp, type AppDependencies } from './app.js';
 import { loadConfig } from './config.js';
 import { seedDemoAccounts } from './identity/index.js';
 import { seedDemoDirectoryIfEmpty } from './seed/seed.js';
 import { openDatabase, refreshStatistics } from './store/open.js';
+import { seedDemoTerminologyIfEmpty } from './terminology/terminology-import.js';
 
 /**
  * `npm start`: open (and migrate) the database, seed demo data on first start, then listen until
@@ -21,6 +22,11 @@ export async function runServer(overrides: Pick<AppDependencies, 'audit'> = {}):
       app.log.info('Seeded the demo directory (organisations, staff and 200 synthetic patients)');
     }
     if (config.identity.mode === 'embedded') await seedDemoAccounts(db);
+    if (await seedDemoTerminologyIfEmpty(db, systemClock)) {
+      app.log.info(
+        'Seeded the demonstration terminology subset (unverified; import SNOMED CT and dm+d for real use)',
+      );
+    }
   }
   await refreshStatistics(db);
   if (db.kind === 'pglite') {
