@@ -62,6 +62,8 @@ describe('Coded entries: picking and amending while filing', { timeout: 180_000 
     await gp.goto(`${server.baseUrl}/inbox/${encodeURIComponent(documentId)}`);
     await gp.getByRole('link', { name: 'File this letter' }).click();
     await gp.getByRole('heading', { level: 1, name: 'File this letter' }).waitFor();
+    // The heading shows while the letter still loads; `all()` does not wait, so wait for the form.
+    await gp.getByRole('button', { name: 'File letter' }).waitFor();
     for (const radio of await gp.getByLabel('Add to record').all()) await radio.check();
     await gp
       .getByRole('group', { name: 'Diagnosis: Myocardial infarction' })

@@ -375,7 +375,7 @@ const RELATED_REPORTS = [
 export function renderReport(results) {
   const m = results.machine;
   const lines = [
-    '# Benchmarks',
+    results.focused ? `# Benchmarks: ${results.selected.join(', ')}` : '# Benchmarks',
     '',
     results.focused
       ? `<!-- Written by \`${results.command}\` (bench/run.mjs): do not edit by hand. -->`
@@ -423,7 +423,8 @@ export function renderReport(results) {
     );
   }
   for (const [database, phase] of Object.entries(results.databases)) {
-    lines.push(databaseSection(results, database, phase));
+    // A focused run (the inbox alone) has no throughput workloads: no empty section for it.
+    if (Object.keys(phase.workloads).length > 0) lines.push(databaseSection(results, database, phase));
   }
   lines.push(backlogSection(results));
   lines.push(inboxSection(results));
