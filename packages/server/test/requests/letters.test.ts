@@ -34,7 +34,8 @@ function letterWithActions(documentId: string): Bundle<FhirResource> {
         resourceType: 'Task',
         status: 'requested',
         intent: 'order',
-        for: { reference: 'urn:uuid:00000000-0000-4000-8000-000000000001' },
+        // The letter's own patient entry, whatever full URL the fixture gave it.
+        for: { reference: composition.subject?.reference ?? '' },
         code: { coding: [{ system: SNOMED_CT_SYSTEM, code, display }] },
         description,
       },
