@@ -1,4 +1,5 @@
 export * from './clock.js';
+export { mostPressingFirst } from './alarm-order.js';
 export * from './fhir/errors.js';
 export * from './fhir/resource.js';
 export * from './fhir/resource-types.js';

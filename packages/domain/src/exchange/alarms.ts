@@ -1,3 +1,4 @@
+import { mostPressingFirst, type AlarmSeverity } from '../alarm-order.js';
 import {
   ENGLAND_AND_WALES_BANK_HOLIDAYS,
   addDuration,
@@ -26,7 +27,7 @@ export const ALARM_CODES = [
 ] as const;
 
 export type AlarmCode = (typeof ALARM_CODES)[number];
-export type AlarmSeverity = 'warning' | 'urgent' | 'critical';
+export type { AlarmSeverity };
 
 export interface Alarm {
   code: AlarmCode;
@@ -304,10 +305,9 @@ export function evaluateAlarms(
   now: Date,
   config: AlarmConfig = DEFAULT_ALARM_CONFIG,
 ): Alarm[] {
-  const rank: Record<AlarmSeverity, number> = { critical: 0, urgent: 1, warning: 2 };
   return scheduledAlarms(snapshot, config)
     .filter((alarm) => alarm.dueAt.getTime() <= now.getTime())
-    .sort((a, b) => rank[a.severity] - rank[b.severity] || a.dueAt.getTime() - b.dueAt.getTime());
+    .sort(mostPressingFirst);
 }
 
 /**

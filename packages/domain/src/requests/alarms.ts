@@ -1,3 +1,4 @@
+import { mostPressingFirst, type AlarmSeverity } from '../alarm-order.js';
 import {
   ENGLAND_AND_WALES_BANK_HOLIDAYS,
   addDuration,
@@ -22,12 +23,11 @@ export const REQUEST_ALARM_CODES = [
   'decline-not-acknowledged',
 ] as const;
 export type RequestAlarmCode = (typeof REQUEST_ALARM_CODES)[number];
-export type RequestAlarmSeverity = 'warning' | 'urgent' | 'critical';
 export type RequestPriority = 'routine' | 'urgent' | 'asap' | 'stat';
 
 export interface RequestAlarm {
   code: RequestAlarmCode;
-  severity: RequestAlarmSeverity;
+  severity: AlarmSeverity;
   /** Who must act. */
   party: RequestParty;
   /** Who else is told (the other side). */
@@ -133,8 +133,7 @@ export function evaluateRequestAlarms(
   now: Date,
   config: RequestAlarmConfig = DEFAULT_REQUEST_ALARM_CONFIG,
 ): RequestAlarm[] {
-  const rank: Record<RequestAlarmSeverity, number> = { critical: 0, urgent: 1, warning: 2 };
   return scheduledRequestAlarms(rows, config)
     .filter((alarm) => alarm.dueAt.getTime() <= now.getTime())
-    .sort((a, b) => rank[a.severity] - rank[b.severity] || a.dueAt.getTime() - b.dueAt.getTime());
+    .sort(mostPressingFirst);
 }

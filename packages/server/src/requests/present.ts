@@ -60,7 +60,12 @@ function eventPart(event: RequestEventRow): Part {
 }
 
 function alarmPart(alarm: RequestAlarm, side: RequestParty | undefined): Part {
-  return group('alarm', [
+  return group('alarm', alarmFields(alarm, side));
+}
+
+/** An alarm as every request view shows it; `mustAct` when the caller's side is the one to act. */
+export function alarmFields(alarm: RequestAlarm, side: RequestParty | undefined): Part[] {
+  return [
     code('code', alarm.code),
     code('severity', alarm.severity),
     code('party', alarm.party),
@@ -68,7 +73,7 @@ function alarmPart(alarm: RequestAlarm, side: RequestParty | undefined): Part {
     bool('mustAct', side === alarm.party),
     instant('due', alarm.dueAt),
     str('message', alarm.message),
-  ]);
+  ];
 }
 
 /** The caller's side of a request: its organisation's (operations and integrations without one have none). */

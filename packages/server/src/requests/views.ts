@@ -4,6 +4,7 @@ import {
   REQUEST_CATEGORY_CODES,
   REQUEST_STATUSES,
   evaluateRequestAlarms,
+  mostPressingFirst,
   fhirError,
   isValidFhirId,
   type RequestAlarm,
@@ -13,7 +14,7 @@ import {
   type RequestStatus,
 } from '@carebridge/domain';
 import type { AccessContext } from '../access/access-control.js';
-import { bool, code, group, instant, int, parameters, ref, str } from '../exchange/parameters.js';
+import { bool, code, group, int, parameters, ref, str } from '../exchange/parameters.js';
 import type { SqlExecutor } from '../store/database.js';
 import { isOperations, maySee, type RequestContext } from './context.js';
 import {
@@ -25,7 +26,7 @@ import {
   type RequestListQuery,
   type RequestRow,
 } from './ledger-store.js';
-import { requestParts, sideOf } from './present.js';
+import { alarmFields, requestParts, sideOf } from './present.js';
 
 /**
  * The read side of requests: the owner's worklist (what it has been asked to do, oldest first), the
@@ -253,23 +254,13 @@ export async function requestAlarms(
   const raised: Array<{ alarm: RequestAlarm; row: RequestRow }> = rows.flatMap((row) =>
     evaluateRequestAlarms([snapshotOf(row)], now, ctx.options.alarms).map((alarm) => ({ alarm, row })),
   );
-  const rank = { critical: 0, urgent: 1, warning: 2 } as const;
-  raised.sort(
-    (a, b) =>
-      rank[a.alarm.severity] - rank[b.alarm.severity] || a.alarm.dueAt.getTime() - b.alarm.dueAt.getTime(),
-  );
+  raised.sort((a, b) => mostPressingFirst(a.alarm, b.alarm));
   const body = parameters([
     int('count', raised.length),
     ...raised.map(({ alarm, row }) => {
       const side = sideOf(access, row);
       return group('alarm', [
-        code('code', alarm.code),
-        code('severity', alarm.severity),
-        code('party', alarm.party),
-        code('informs', alarm.informs),
-        bool('mustAct', side === alarm.party),
-        instant('due', alarm.dueAt),
-        str('message', alarm.message),
+        ...alarmFields(alarm, side),
         str('request', row.taskId),
         code('status', row.status),
         code('category', row.category),
