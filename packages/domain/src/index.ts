@@ -16,6 +16,7 @@ export * from './search/registry.js';
 export { codePointLength, normaliseSearchText } from './search/text.js';
 export * from './access/compartment.js';
 export * from './access/relationships.js';
+export * from './access/roles.js';
 export * from './exchange/index.js';
 export * from './requests/index.js';
 export * from './terminology/index.js';

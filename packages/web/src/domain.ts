@@ -43,5 +43,6 @@ export {
   type RequestStatus,
 } from '../../domain/src/requests/status.js';
 export { FHIR_ID_PATTERN } from '../../domain/src/fhir/resource.js';
+export { PERSON_ROLES, type PersonRole } from '../../domain/src/access/roles.js';
 export { londonDate, londonDaysBetween } from '../../domain/src/exchange/calendar.js';
 export { emptyFigures, type WorkloadFigures } from '../../domain/src/requests/workload.js';

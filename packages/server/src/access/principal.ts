@@ -1,23 +1,6 @@
-/**
- * Who is making a request, as every access decision and audit record sees it. Built once per
- * request from a verified access token (embedded identity provider or an external CIS2-style
- * issuer), never from anything the client asserts without a signature.
- */
-export const CAREBRIDGE_ROLES = [
-  'gp',
-  'practice-admin',
-  'consultant',
-  'secretary',
-  'pharmacist',
-  'diagnostics',
-  'patient',
-  'ops',
-  'privacy-officer',
-  'admin',
-  'system',
-] as const;
+import { CAREBRIDGE_ROLES, type CarebridgeRole } from '@carebridge/domain';
 
-export type CarebridgeRole = (typeof CAREBRIDGE_ROLES)[number];
+export { CAREBRIDGE_ROLES, type CarebridgeRole };
 
 export function isCarebridgeRole(value: unknown): value is CarebridgeRole {
   return typeof value === 'string' && (CAREBRIDGE_ROLES as readonly string[]).includes(value);
@@ -34,6 +17,11 @@ export interface SmartScope {
   filter?: Array<[string, string]>;
 }
 
+/**
+ * Who is making a request, as every access decision and audit record sees it. Built once per
+ * request from a verified access token (embedded identity provider or an external CIS2-style
+ * issuer), never from anything the client asserts without a signature.
+ */
 export interface Principal {
   kind: 'staff' | 'patient' | 'system';
   /** Stable subject: the user's id at the issuer, or the client id for a system client. */

@@ -1,15 +1,6 @@
+import { PERSON_ROLES, type PersonRole } from '../domain';
 /** Who is signed in, read from the access token's claims (see docs/identity.md). */
-export type Role =
-  | 'gp'
-  | 'practice-admin'
-  | 'consultant'
-  | 'secretary'
-  | 'pharmacist'
-  | 'diagnostics'
-  | 'patient'
-  | 'ops'
-  | 'privacy-officer'
-  | 'admin';
+export type Role = PersonRole;
 
 export interface User {
   username: string;
@@ -19,19 +10,6 @@ export interface User {
   odsCode?: string;
   practitionerRoleId?: string;
 }
-
-const ROLES: readonly Role[] = [
-  'gp',
-  'practice-admin',
-  'consultant',
-  'secretary',
-  'pharmacist',
-  'diagnostics',
-  'patient',
-  'ops',
-  'privacy-officer',
-  'admin',
-];
 
 /**
  * Decodes a JWT's payload without verifying it. That is safe here only because the token came
@@ -52,7 +30,7 @@ export function userFromClaims(claims: Record<string, unknown>): User {
   const text = (name: string): string | undefined =>
     typeof claims[name] === 'string' ? (claims[name] as string) : undefined;
   const role = text('role');
-  if (role === undefined || !(ROLES as readonly string[]).includes(role)) {
+  if (role === undefined || !(PERSON_ROLES as readonly string[]).includes(role)) {
     throw new Error(`Unknown role ${String(role)}`);
   }
   const user: User = {
